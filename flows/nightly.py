@@ -1,0 +1,195 @@
+"""The nightly flow: discover → fetch → extract → normalize → validate → load → export.
+
+Tasks take and return plain data (an agency record; a document's hash and bytes) so the flow runs
+unchanged on Dask or Ray task runners. The DuckDB connection lives only in this flow's process:
+one loader writes the database. Document processing is cached on the document's sha256 plus the
+extractor and transform versions, and documents already loaded with the current versions are not
+even submitted, so a second night over unchanged sources does almost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+
+from fetch.archive import Archive
+from fetch.crawl import crawl_agency
+from fetch.http_client import PoliteClient
+from fetch.registry import Agency, load_registry
+from flows.process import process_document
+from flows.reference import reference_rows
+from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
+from store import loader
+from store.db import connect, create_views, replace_table
+from store.export import export_all
+
+
+def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same bytes + same code versions → same result, across runs (the default policy keys on run id)."""
+    return f"doc-{parameters['sha256']}-x{EXTRACTOR_VERSION}-t{TRANSFORM_VERSION}"
+
+
+@task(name="crawl-agency", cache_policy=NO_CACHE, log_prints=True)
+def crawl_task(agency: dict[str, Any], home: str, known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Discover and fetch one agency's reports into the content-addressed archive."""
+    settings = Settings.from_env_with_home(Path(home))
+    ag = Agency.from_dict(agency)
+    client = PoliteClient(settings, allowed_hosts=ag.hosts())
+    try:
+        return crawl_agency(ag, client, Archive(settings.archive_dir), known).to_dict()
+    finally:
+        client.close()
+
+
+@task(
+    name="process-document",
+    cache_key_fn=_document_cache_key,
+    cache_expiration=timedelta(days=180),
+    persist_result=True,
+)
+def process_task(
+    sha256: str, data: bytes, filename: str | None, media_type: str | None, report_year: int | None,
+    has_attachments: bool,
+) -> dict[str, Any]:
+    return process_document(
+        data, sha256=sha256, filename=filename, media_type=media_type, report_year=report_year,
+        has_attachments=has_attachments,
+    )
+
+
+def _known_urls(con) -> dict[str, dict[str, Any]]:
+    """URL → last good fetch (sha256, etag, last_modified): lets the crawler ask 'changed since?'."""
+    rows = con.execute(
+        """SELECT url, sha256, etag, last_modified FROM (
+               SELECT *, row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS rn
+               FROM fetches WHERE sha256 IS NOT NULL) WHERE rn = 1"""
+    ).fetchall()
+    return {r[0]: {"sha256": r[1], "etag": r[2], "last_modified": r[3]} for r in rows}
+
+
+@flow(name="ogi-nightly", log_prints=True)
+def nightly(
+    registry: str | None = None,
+    base_url: str | None = None,
+    home: str | None = None,
+    export: bool = True,
+) -> dict[str, Any]:
+    """Run the whole pipeline over every agency in the registry; return the run summary."""
+    t0 = time.monotonic()
+    logger = get_run_logger()
+    settings = Settings.from_env_with_home(Path(home)) if home else Settings.from_env()
+    agencies = load_registry(Path(registry) if registry else None, base_url=base_url)
+    archive = Archive(settings.archive_dir)
+
+    con = connect(settings.db_path)
+    try:
+        run_id = str(uuid.uuid4())
+        loader.start_run(con, run_id, "ogi-nightly")
+        loader.upsert_agencies(con, [a.to_dict() for a in agencies])
+        for table, rows in reference_rows().items():
+            replace_table(con, table, rows)
+        known = _known_urls(con)
+
+        # discover + fetch: one task per agency
+        futures = [crawl_task.submit(a.to_dict(), str(settings.home), known) for a in agencies]
+        crawls = [f.result() for f in futures]
+        fetch_rows = [d for c in crawls for d in c["documents"]]
+        loader.record_fetches(con, run_id, fetch_rows)
+
+        # extract + normalize + validate: one task per document not yet loaded with these versions
+        stored = loader.stored_versions(con)
+        current = (EXTRACTOR_VERSION, TRANSFORM_VERSION)
+        records: dict[str, dict[str, Any]] = {}
+        for d in fetch_rows:
+            if d.get("sha256") and d["sha256"] not in records:
+                records[d["sha256"]] = d
+        pending = {
+            sha: rec for sha, rec in records.items()
+            if sha not in stored or stored[sha][:2] != current
+        }
+        proc_futures = {
+            sha: process_task.submit(
+                sha, archive.get(sha), rec.get("filename") or rec["url"].rsplit("/", 1)[-1],
+                rec.get("media_type"), rec.get("report_year"), bool(rec.get("attachments")),
+            )
+            for sha, rec in pending.items()
+        }
+
+        # load: this process is the only writer
+        outcomes: dict[str, list[str]] = {}
+        quarantined: list[dict[str, str]] = []
+        for sha, fut in proc_futures.items():
+            result = fut.result()
+            outcome = loader.load_document(con, records[sha], result, run_id)
+            outcomes.setdefault(outcome, []).append(sha)
+            if result["status"] == "quarantined":
+                quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
+        unchanged = [sha for sha in records if sha not in pending]
+        loader.touch_documents(con, unchanged, run_id)
+        outcomes["unchanged"] = unchanged
+        create_views(con)
+
+        summary = _summary(con, run_id, crawls, outcomes, quarantined, settings)
+        if export:
+            summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
+        summary["seconds"] = round(time.monotonic() - t0, 2)
+        loader.finish_run(con, run_id, "completed", json.dumps(summary, ensure_ascii=False, default=str))
+        logger.info("run %s: %s", run_id, json.dumps({k: v for k, v in summary.items() if k != "quarantined"},
+                                                      ensure_ascii=False, default=str))
+        return summary
+    finally:
+        con.close()
+
+
+def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, Any]:
+    new_docs = list(outcomes.get("loaded", [])) + list(outcomes.get("replaced", []))
+    touched = new_docs + list(outcomes.get("quarantined", [])) + list(outcomes.get("container", []))
+    facts_new = 0
+    failed_new = 0
+    if new_docs:
+        ph = ", ".join("?" * len(new_docs))
+        facts_new = con.execute(f"SELECT count(*) FROM facts WHERE sha256 IN ({ph})", new_docs).fetchone()[0]
+        failed_new = con.execute(
+            f"SELECT count(*) FROM checks WHERE status = 'failed' AND severity = 'error' AND sha256 IN ({ph})",
+            new_docs,
+        ).fetchone()[0]
+    totals = con.execute(
+        """SELECT
+             (SELECT count(*) FROM documents WHERE status = 'loaded'),
+             (SELECT count(*) FROM documents WHERE status = 'quarantined'),
+             (SELECT count(*) FROM facts),
+             (SELECT count(*) FROM checks WHERE status = 'failed' AND severity = 'error'),
+             (SELECT count(*) FROM unplaced)"""
+    ).fetchone()
+    fetch_errors = [
+        {"url": d["url"], "error": d.get("error")} for c in crawls for d in c["documents"] if d.get("outcome") == "error"
+    ]
+    broken = [{"agency_id": c["agency_id"], "reason": c.get("broken_reason")} for c in crawls if c.get("broken")]
+    return {
+        "run_id": run_id,
+        "agencies": len(crawls),
+        "reports_found": sum(len(c["documents"]) for c in crawls),
+        "documents_processed": len(touched),
+        "parsed": len(new_docs),
+        "quarantined": quarantined,
+        "container_pages": len(outcomes.get("container", [])),
+        "unchanged": len(outcomes.get("unchanged", [])),
+        "facts_loaded": facts_new,
+        "identity_failures": failed_new,
+        "fetch_errors": fetch_errors,
+        "broken_sources": broken,
+        "nothing_changed": not touched and not fetch_errors,
+        "totals": {
+            "documents_loaded": totals[0], "documents_quarantined": totals[1], "facts": totals[2],
+            "identity_failures": totals[3], "unplaced_values": totals[4],
+        },
+        "db_path": str(settings.db_path),
+    }

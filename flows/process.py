@@ -1,0 +1,51 @@
+"""Process one document: extract → normalize → validate, as a plain function on plain data.
+
+The Prefect task wraps this; tests and ``ogi extract`` call it directly. It never raises for a bad
+document: the result says ``quarantined`` with a reason naming what went wrong, so one bad file
+never stops the night.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from extract import extract_document
+from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION
+from ogi.models import ExtractionError, ParsedReport
+from transform.parse import parse_report
+from transform.validate import validate
+
+
+def analyse(
+    data: bytes, *, sha256: str, filename: str | None = None, media_type: str | None = None,
+    report_year: int | None = None,
+) -> ParsedReport:
+    """Extract, normalize and validate one document; raises ExtractionError for unreadable input."""
+    doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
+    report = parse_report(doc, report_year=report_year)
+    return validate(report, doc.text)
+
+
+def process_document(
+    data: bytes, *, sha256: str, filename: str | None = None, media_type: str | None = None,
+    report_year: int | None = None, has_attachments: bool = False,
+) -> dict[str, Any]:
+    """Return {"status": "parsed", "report": ...} or {"status": "quarantined", "reason": ...}."""
+    versions = {"extractor_version": EXTRACTOR_VERSION, "transform_version": TRANSFORM_VERSION}
+    name = filename or sha256[:12]
+    try:
+        report = analyse(data, sha256=sha256, filename=filename, media_type=media_type, report_year=report_year)
+    except ExtractionError as exc:
+        return {"status": "quarantined", "reason": f"{name}: {exc}", **versions}
+    except Exception as exc:  # a parser bug must not stop the night; keep the evidence
+        tb = traceback.format_exc(limit=3).strip().splitlines()[-1]
+        return {"status": "quarantined", "reason": f"{name}: internal error {type(exc).__name__}: {exc} ({tb})",
+                **versions}
+    if not report.facts and not report.unplaced:
+        if has_attachments:
+            reason = f"{name}: no report tables on this page; the report is in its attachment(s)"
+            return {"status": "container", "reason": reason, **versions}
+        return {"status": "quarantined",
+                "reason": f"{name}: no table of the annual report (二/三/四) found in the document", **versions}
+    return {"status": "parsed", "report": report.to_dict(), **versions}

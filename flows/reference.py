@@ -1,0 +1,32 @@
+"""Reference tables (codebook with label paths, crosswalk) as rows for the loader."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from ogi.config import DATA_DIR
+from transform.codebook import load_codebook
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    path = DATA_DIR / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def reference_rows() -> dict[str, list[dict[str, Any]]]:
+    cb = load_codebook()
+    codebook = []
+    for name in sorted(p.name for p in DATA_DIR.glob("*codebook*.csv")):
+        for r in _read_csv(name):
+            codebook.append({
+                **r,
+                "order": int(r["order"]) if r.get("order") else None,
+                "signed": str(r.get("signed", "")).lower() == "true",
+                "parent": r.get("parent") or None,
+                "label_path": cb.label_path(r["code"]),
+            })
+    return {"codebook": codebook, "crosswalk": _read_csv("crosswalk.csv")}

@@ -1,0 +1,230 @@
+"""The ``ogi`` command line: run the pipeline, extract one file, export, query, coverage."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from ogi.config import DATA_DIR, Settings
+
+DEMO_REGISTRY = DATA_DIR / "demo" / "sites.csv"
+
+
+def _print_summary(summary: dict, out=sys.stdout) -> None:
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    p("")
+    p("ogi run summary")
+    p(f"  agencies crawled        {summary['agencies']}")
+    p(f"  reports found           {summary['reports_found']}")
+    p(f"  documents processed     {summary['documents_processed']}  (unchanged, skipped: {summary['unchanged']})")
+    p(f"  parsed and loaded       {summary['parsed']}")
+    p(f"  quarantined             {len(summary['quarantined'])}")
+    for q in summary["quarantined"]:
+        p(f"    - {q['url']}\n      {q['reason']}")
+    p(f"  facts loaded            {summary['facts_loaded']}")
+    p(f"  identity checks failed  {summary['identity_failures']}")
+    if summary.get("fetch_errors"):
+        p(f"  fetch errors            {len(summary['fetch_errors'])}")
+        for e in summary["fetch_errors"]:
+            p(f"    - {e['url']}: {e['error']}")
+    if summary.get("broken_sources"):
+        p(f"  broken sources          {len(summary['broken_sources'])}")
+        for b in summary["broken_sources"]:
+            p(f"    - {b['agency_id']}: {b['reason']}")
+    if summary.get("nothing_changed"):
+        p("  nothing changed since the last run")
+    t = summary["totals"]
+    p(f"  database now holds      {t['documents_loaded']} loaded documents, {t['facts']} facts, "
+      f"{t['identity_failures']} failed identities, {t['unplaced_values']} unplaced values")
+    p(f"  took                    {summary.get('seconds')} s")
+    p(f"  DuckDB file             {summary['db_path']}")
+    for k, v in (summary.get("export") or {}).items():
+        p(f"  export ({k:<8})       {v}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+    from ogi.demo_server import serve_directory
+
+    settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
+    with serve_directory() as base_url:
+        print(f"demo agency websites served at {base_url}")
+        summary = nightly(registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home))
+    _print_summary(summary)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    summary = nightly(registry=args.registry, home=args.home)
+    _print_summary(summary)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    params = {"registry": args.registry} if args.registry else {}
+    print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
+    nightly.serve(name="nightly", cron=args.cron, parameters=params)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from flows.process import analyse
+    from ogi.models import ExtractionError
+    from transform.parse import facts_to_rows
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"ogi extract: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        report = analyse(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name, report_year=args.year)
+    except ExtractionError as exc:
+        print(f"ogi extract: {path}: {exc}", file=sys.stderr)
+        return 1
+    rows = facts_to_rows(report)
+    fields = ["section", "row_code", "col_code", "row_path", "col_path", "value", "value_status", "page"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    failed = [c for c in report.checks if c.status == "failed"]
+    print(
+        f"# {path.name}: template {report.template_version} ({report.version_evidence}); year {report.report_year}; "
+        f"{len(report.facts)} values placed, {len(report.unplaced)} unplaced, "
+        f"{len(report.checks)} identity checks, {len(failed)} failed",
+        file=sys.stderr,
+    )
+    if args.verbose:
+        for u in report.unplaced:
+            print(f"#   unplaced p{u.page} t{u.table_index} r{u.row_index} c{u.col_index}: "
+                  f"{u.row_label_raw!r} {u.raw_text!r} — {u.reason}", file=sys.stderr)
+        for c in failed:
+            print(f"#   FAILED {c.identity_id}: {c.description}: {c.lhs} ≠ {c.rhs} {c.detail}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from store.db import connect
+    from store.export import ExportFilter, export_all
+
+    settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
+    con = connect(settings.db_path, read_only=True)
+    flt = ExportFilter(tuple(args.year or ()), tuple(args.agency or ()), tuple(args.section or ()),
+                       all_documents=args.all_documents)
+    out = Path(args.out) if args.out else settings.export_dir
+    for name, path in export_all(con, out, flt).items():
+        print(f"{name:<9} {path}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from store.db import connect
+
+    settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
+    con = connect(settings.db_path, read_only=True)
+    queries = [args.query] if args.query else None
+    if queries is None:
+        if sys.stdin.isatty():
+            print(f"ogi sql on {settings.db_path} (read-only). End each query with ';'. Ctrl-D quits.")
+        buf, queries = "", []
+        for line in sys.stdin:
+            buf += line
+            if buf.strip().endswith(";"):
+                _run_sql(con, buf, args.csv)
+                buf = ""
+        if buf.strip():
+            _run_sql(con, buf, args.csv)
+        return 0
+    for q in queries:
+        _run_sql(con, q, args.csv)
+    return 0
+
+
+def _run_sql(con, query: str, as_csv: bool) -> None:
+    rel = con.sql(query)
+    if rel is None:
+        return
+    if as_csv:
+        rel.df().to_csv(sys.stdout, index=False)
+    else:
+        rel.show(max_width=200, max_rows=200)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from store.coverage import coverage_matrix
+    from store.db import connect
+
+    settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
+    con = connect(settings.db_path, read_only=True)
+    df = coverage_matrix(con, years=args.year or None)
+    if args.out:
+        df.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"matrix written to {args.out} ({len(df)} agency-years)")
+    else:
+        print(df.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ogi", description=__doc__)
+    ap.add_argument("--home", help="working directory for the database, archive and exports (default: var/ or $OGI_HOME)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="serve the bundled demo sites on loopback and run the nightly flow on them")
+    p.add_argument("--json", help="also write the run summary as JSON to this file")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("nightly", help="run the nightly flow over the source registry")
+    p.add_argument("--registry", help="registry CSV (default data/registry/agencies.csv)")
+    p.set_defaults(func=cmd_nightly)
+
+    p = sub.add_parser("deploy", help="serve a Prefect deployment of the nightly flow on a cron schedule")
+    p.add_argument("--cron", default="30 2 * * *", help="cron schedule (default: 02:30 every night)")
+    p.add_argument("--registry")
+    p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("extract", help="extract one report file; print one CSV row per value")
+    p.add_argument("file")
+    p.add_argument("--year", type=int, help="report year, if the document does not say")
+    p.add_argument("-v", "--verbose", action="store_true", help="list unplaced values and failed identities on stderr")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("export", help="write facts, checks, unplaced values and the codebook as CSV (UTF-8 with BOM)")
+    p.add_argument("--year", type=int, action="append")
+    p.add_argument("--agency", action="append", help="agency id or exact name (repeatable)")
+    p.add_argument("--section", action="append", choices=["s2", "s3", "s4", "legacy"])
+    p.add_argument("--all-documents", action="store_true",
+                   help="export facts of every document, not one document per agency-year")
+    p.add_argument("--out", help="output directory (default: <home>/export)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("sql", help="query the database read-only (argument, or queries on stdin)")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--csv", action="store_true", help="print results as CSV")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("matrix", help="the expected-reports matrix: agency × year, how far each report got")
+    p.add_argument("--year", type=int, action="append")
+    p.add_argument("--out", help="write CSV here instead of printing")
+    p.set_defaults(func=cmd_matrix)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

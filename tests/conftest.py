@@ -1,0 +1,23 @@
+"""Shared test fixtures: where ../shared lies, and how to skip (or fail under CI) without it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ogi.config import SHARED_DIR
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_path(*parts: str) -> Path:
+    """Path of a file under ../shared; skip the test without it, fail under CI (CI=true)."""
+    path = SHARED_DIR.joinpath(*parts)
+    if not path.exists():
+        msg = f"{path} not found: the reference material ../shared is not beside this checkout"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + " (required under CI)")
+        pytest.skip(msg)
+    return path
