@@ -21,3 +21,13 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(msg + " (required under CI)")
         pytest.skip(msg)
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session (~12 s to start; ~1 s per flow run)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,94 @@
+"""The whole pipeline, for real: the demo sites on loopback, two Prefect flow runs, one DuckDB file."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from ogi.config import DATA_DIR, Settings
+from ogi.demo_server import serve_directory
+from store.db import connect
+
+DEMO = DATA_DIR / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_runs(prefect_harness, tmp_path_factory):
+    from flows.nightly import nightly
+
+    home = tmp_path_factory.mktemp("ogi-home")
+    with serve_directory(DEMO) as base_url:
+        first = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
+        second = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
+    return home, first, second
+
+
+def _expected() -> dict:
+    return json.loads((DEMO / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_first_run_loads_reports_and_quarantines_bad_ones(demo_runs):
+    home, first, _ = demo_runs
+    exp = _expected()
+    assert first["parsed"] == exp["parsed_documents"]
+    reasons = " | ".join(q["reason"] for q in first["quarantined"])
+    assert len(first["quarantined"]) == len(exp["quarantined"]), reasons
+    for q in exp["quarantined"]:
+        match = [x for x in first["quarantined"] if x["url"].endswith(q["url_suffix"])]
+        assert match, f"{q['url_suffix']} not quarantined: {reasons}"
+        assert q["reason_contains"] in match[0]["reason"]
+    assert first["identity_failures"] >= 1
+
+
+def test_second_run_changes_nothing(demo_runs):
+    home, first, second = demo_runs
+    assert second["nothing_changed"], second
+    assert second["parsed"] == 0 and second["documents_processed"] == 0
+    assert second["totals"] == first["totals"]
+
+
+def test_facts_match_the_demo_truth(demo_runs):
+    home, _, _ = demo_runs
+    con = connect(Settings.from_env_with_home(home).db_path, read_only=True)
+    try:
+        got = {
+            (r[0], r[1], r[2], r[3], r[4]): r[5]
+            for r in con.execute(
+                "SELECT agency_id, report_year, section, row_code, col_code, value FROM report_facts"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    truth_dir = DEMO / "truth"
+    checked = 0
+    for path in sorted(truth_dir.glob("*.csv")):
+        meta = path.stem.split("__")  # agency_id__year__...
+        agency, year = meta[0], int(meta[1])
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            key = (agency, year, row["section"], row["row_code"], row["col_code"])
+            if (agency, year) not in {(k[0], k[1]) for k in got}:
+                continue
+            want = float(row["value"]) if row["value"] not in ("", None) else None
+            assert got.get(key) == want, f"{path.name}: {key}"
+            checked += 1
+    assert checked > 300
+
+
+def test_readme_query_and_identity_failure_flagged(demo_runs):
+    home, _, _ = demo_runs
+    readme = (DATA_DIR.parent / "README.md").read_text(encoding="utf-8")
+    query = readme.split("```sql", 1)[1].split("```", 1)[0]
+    con = connect(Settings.from_env_with_home(home).db_path, read_only=True)
+    try:
+        rows = con.execute(query).fetchall()
+        assert rows and all(r[2] is not None for r in rows)
+        failed = con.execute(
+            "SELECT agency_id, report_year, identity_id, lhs, rhs FROM checks_labeled WHERE status = 'failed'"
+            " AND severity = 'error'"
+        ).fetchall()
+    finally:
+        con.close()
+    exp = _expected()["identity_failure"]
+    assert any(f[0] == exp["agency_id"] and f[1] == exp["report_year"] for f in failed), failed
