@@ -51,3 +51,16 @@ SELECT d.agency_id, a.name AS agency_name, d.report_year, d.url AS document_url,
 FROM checks k
 JOIN documents d USING (sha256)
 LEFT JOIN agencies a USING (agency_id);
+
+-- Cross-year identity (soft): 二、上年结转 of year t = 四、结转下年度继续办理 of year t-1, same agency.
+CREATE OR REPLACE VIEW cross_year_checks AS
+SELECT cur.agency_id, cur.agency_name, cur.report_year,
+       prev.value AS carried_out_previous_year, cur.value AS carried_in_this_year,
+       CASE WHEN cur.value IS NULL OR prev.value IS NULL THEN 'not_checkable'
+            WHEN cur.value = prev.value THEN 'passed' ELSE 'failed' END AS status,
+       prev.sha256 AS previous_document, cur.sha256 AS document
+FROM report_facts cur
+JOIN report_facts prev
+  ON prev.agency_id = cur.agency_id AND prev.report_year = cur.report_year - 1
+ AND prev.row_code = 's3.carried_out' AND prev.col_code = 's3c.total'
+WHERE cur.row_code = 's3.carried_in' AND cur.col_code = 's3c.total';

@@ -1,0 +1,149 @@
+"""Route a fetched document to the extractor for its real type, and run the PDF route.
+
+The PDF route decides per page: a trustworthy text layer goes to Camelot (only pages that look
+like they hold a table), a scanned or garbled page goes to OCR. Tables continued across pages
+are stitched at the end, whatever produced them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from extract import detect
+from extract.pdf_tables import PageTable, page_tables, stitch
+from extract.pdf_text import join_pages, looks_like_table_page, open_pdf, page_texts, text_quality
+from ogi.config import EXTRACTOR_VERSION
+from ogi.models import ExtractedDocument, ExtractionError
+
+PDF_EXTRACTOR = f"pdf:{EXTRACTOR_VERSION}"
+
+
+def extract_document(
+    data: bytes,
+    *,
+    sha256: str,
+    filename: str | None = None,
+    media_type: str | None = None,
+) -> ExtractedDocument:
+    """Extract tables and text from one document of any supported type.
+
+    Raises ExtractionError (its message is the quarantine reason) when the document cannot be
+    read at all.
+    """
+    if not data:
+        raise ExtractionError(f"empty document{_named(filename)}")
+    kind = detect.sniff_media_type(data, filename, media_type)
+    if kind == detect.PDF:
+        return extract_pdf(data, sha256=sha256)
+    if kind in (detect.HTML, detect.JAVASCRIPT):
+        from extract.html_tables import extract_html
+
+        return extract_html(data, sha256=sha256, declared_charset=_charset(media_type))
+    if kind == detect.DOCX:
+        from extract.docx_tables import extract_docx
+
+        return extract_docx(data, sha256=sha256)
+    if kind in (detect.XLSX, detect.XLS):
+        from extract.xlsx_tables import extract_spreadsheet
+
+        return extract_spreadsheet(data, sha256=sha256, filename=filename)
+    if kind in (detect.DOC, detect.WPS):
+        from extract.office_convert import convert_to_docx_or_pdf
+
+        converted, new_name = _unpack_conversion(convert_to_docx_or_pdf(data, filename=filename), filename)
+        if detect.sniff_media_type(converted, new_name, None) in (detect.DOC, detect.WPS):
+            raise ExtractionError(f"could not convert legacy Office document{_named(filename)}")
+        doc = extract_document(converted, sha256=sha256, filename=new_name)
+        doc.warnings.append(f"converted from {kind} before extraction")
+        return doc
+    raise ExtractionError(
+        f"unsupported document type{_named(filename)}: sniffed {kind}"
+        + (f", declared {media_type}" if media_type else "")
+        + f", starts with {data[:8]!r}"
+    )
+
+
+def _unpack_conversion(result, filename: str | None) -> tuple[bytes, str | None]:
+    """Accept either bytes or (bytes, new filename) from the converter."""
+    if isinstance(result, tuple):
+        return result[0], result[1]
+    return result, filename
+
+
+def _named(filename: str | None) -> str:
+    return f" ({filename})" if filename else ""
+
+
+def _charset(media_type: str | None) -> str | None:
+    if not media_type or "charset=" not in media_type.lower():
+        return None
+    return media_type.lower().split("charset=", 1)[1].split(";", 1)[0].strip().strip('"') or None
+
+
+def extract_pdf(data: bytes, *, sha256: str, ocr: bool = True) -> ExtractedDocument:
+    """Tables and text of a PDF: Camelot on text pages that look like tables, OCR elsewhere."""
+    pdf = open_pdf(data)
+    try:
+        n_pages = len(pdf)
+        texts = page_texts(pdf)
+    except Exception as exc:  # pdfium fails lazily on some broken page trees
+        pdf.close()
+        raise ExtractionError(f"PDF is corrupt: cannot read its pages ({exc})") from exc
+    warnings: list[str] = []
+    quality = [text_quality(t) for t in texts]
+    text_pages = [i + 1 for i, q in enumerate(quality) if q.usable]
+    ocr_pages = [i + 1 for i, q in enumerate(quality) if not q.usable]
+    for p in ocr_pages:
+        if quality[p - 1].verdict == "garbled":
+            warnings.append(f"page {p}: text layer is garbled (fonts without ToUnicode?), using OCR")
+    camelot_pages = [p for p in text_pages if looks_like_table_page(texts[p - 1])] or text_pages
+
+    found: list[PageTable] = []
+    if camelot_pages:
+        found.extend(_camelot_pages(data, camelot_pages, warnings))
+    page_text = {i + 1: t for i, t in enumerate(texts)}
+    if ocr_pages and ocr:
+        from extract.ocr import ocr_pdf_pages
+
+        ocr_tables, ocr_texts, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
+        found.extend(ocr_tables)
+        warnings.extend(ocr_warnings)
+        page_text.update(ocr_texts)
+    elif ocr_pages:
+        warnings.append(f"pages {ocr_pages} have no usable text layer and OCR is off")
+    pdf.close()
+
+    found.sort(key=lambda t: t.page)
+    tables = stitch(found)
+    text = join_pages([page_text[p] for p in range(1, n_pages + 1)])
+    if not tables:
+        if not text_pages and ocr:
+            raise ExtractionError(f"scanned PDF: OCR found no table on {n_pages} pages")
+        if not text_pages:
+            raise ExtractionError(f"no tables found on any of {n_pages} pages and no text layer")
+        warnings.append(f"no tables found on any of {n_pages} pages")
+    return ExtractedDocument(
+        sha256=sha256,
+        media_type=detect.PDF,
+        tables=tables,
+        text=text,
+        page_count=n_pages,
+        extractor=PDF_EXTRACTOR,
+        warnings=warnings,
+    )
+
+
+def _camelot_pages(data: bytes, pages: list[int], warnings: list[str]) -> list[PageTable]:
+    """Run Camelot on a temporary copy of the bytes (its lattice parser wants a path)."""
+    fd, path = tempfile.mkstemp(suffix=".pdf", prefix="ogi-extract-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            return page_tables(path, pages)
+        except Exception as exc:  # Camelot/playa raise many types on odd PDFs
+            warnings.append(f"camelot failed on pages {pages}: {type(exc).__name__}: {exc}")
+            return []
+    finally:
+        os.unlink(path)

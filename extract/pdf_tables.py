@@ -1,0 +1,366 @@
+"""Tables out of a PDF's text layer with Camelot: pick pages, parse, arbitrate, stitch pages.
+
+Camelot's ``lattice`` flavour with ``engine="vector"`` reads the ruled lines straight from the
+PDF's drawing operators (no rendering), which is an order of magnitude faster than the raster
+default and finds the same tables in WPS/Word exports. Pages without ruling lines fall back to
+``stream``. When several candidates exist for a page the one with the more consistent grid wins
+(:func:`grid_consistency`); the transform stage may still arbitrate on identities via
+:func:`pdf_candidates`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+
+from ogi.models import RawTable
+
+_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:万?元|件|项|%)?$")
+_BLANKISH = {"/", "—", "-", "－", "无", "——", "/ "}
+
+
+@dataclass
+class PageTable:
+    """One Camelot table on one page, as a clean grid plus what stitching needs to know."""
+
+    page: int
+    rows: list[list[str | None]]
+    method: str
+    confidence: float | None
+    col_edges: list[float] = field(default_factory=list)  # x of column boundaries (PDF units)
+    # cells of text-less merged regions touching row 0 (a merge continued from the page before)
+    top_regions: list[set[tuple[int, int]]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ncols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def _clean(text: str) -> str:
+    """Drop the trailing newline Camelot adds and outer blanks; keep inner line breaks."""
+    return text.strip().replace("\u3000", " ").strip()
+
+
+def _regions(cells: list[list]) -> list[list[int]]:
+    """Label each lattice cell with the merged region it belongs to (union over missing rules)."""
+    nr = len(cells)
+    nc = len(cells[0]) if nr else 0
+    parent = list(range(nr * nc))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for r in range(nr):
+        for c in range(nc):
+            cell = cells[r][c]
+            if c + 1 < nc and not cell.right and not cells[r][c + 1].left:
+                union(r * nc + c, r * nc + c + 1)
+            if r + 1 < nr and not cell.bottom and not cells[r + 1][c].top:
+                union(r * nc + c, (r + 1) * nc + c)
+    return [[find(r * nc + c) for c in range(nc)] for r in range(nr)]
+
+
+def grid_from_cells(
+    texts: list[list[str]], regions: list[list[int]] | None
+) -> tuple[list[list[str | None]], list[set[tuple[int, int]]]]:
+    """Build the RawTable grid: a merge's text sits in its top-left cell, its other cells are None.
+
+    Returns the grid and, for stitching, the cells of text-less merged regions that touch
+    the first row (on a continuation page these continue a merged cell of the previous page).
+    """
+    grid: list[list[str | None]] = [[_clean(t) for t in row] for row in texts]
+    if regions is None:
+        return grid, []
+    members: dict[int, list[tuple[int, int]]] = {}
+    for r, row in enumerate(regions):
+        for c, rid in enumerate(row):
+            members.setdefault(rid, []).append((r, c))
+    top_regions: list[set[tuple[int, int]]] = []
+    for cells in members.values():
+        if len(cells) == 1:
+            continue
+        with_text = [(r, c) for r, c in cells if grid[r][c]]
+        if len(with_text) > 1:
+            continue  # distinct texts in one "region": a rule was missed; claim no merge
+        rmin = min(r for r, _ in cells)
+        cmin = min(c for _, c in cells)
+        is_rect = len(cells) == (max(r for r, _ in cells) - rmin + 1) * (max(c for _, c in cells) - cmin + 1)
+        # the text moves to the merge's top-left cell, as HTML colspan/rowspan put it
+        keep = (rmin, cmin) if is_rect else (with_text[0] if with_text else min(cells))
+        text = grid[with_text[0][0]][with_text[0][1]] if with_text else ""
+        for r, c in cells:
+            grid[r][c] = None
+        grid[keep[0]][keep[1]] = text
+        if not with_text and any(r == 0 for r, _ in cells):
+            top_regions.append(set(cells))
+    return grid, top_regions
+
+
+def is_number(text: str | None) -> bool:
+    return bool(text) and bool(_NUMBER.match(text.replace(" ", "")))
+
+
+def grid_consistency(rows: list[list[str | None]]) -> float:
+    """0..1: how much a grid looks like a statistics table (uniform width, numbers that parse).
+
+    Scored per row: full width, and value cells (all but the leading label cells) that are
+    numbers or accepted placeholders. Text fragments split into value columns (a stream parse
+    cutting labels apart) lower the score.
+    """
+    if not rows:
+        return 0.0
+    width = max(len(r) for r in rows)
+    if width < 2:
+        return 0.0
+    width_ok = sum(1 for r in rows if len(r) == width) / len(rows)
+    value_cells = 0
+    good = 0
+    numeric_rows = 0
+    for r in rows:
+        vals = [v for v in r[1:] if v]
+        nums = [v for v in vals if is_number(v) or v.strip() in _BLANKISH]
+        if len(nums) >= max(1, len(vals) // 2):
+            numeric_rows += 1
+            value_cells += len(vals)
+            good += len(nums)
+    cell_ok = good / value_cells if value_cells else 0.0
+    has_numbers = numeric_rows / len(rows)
+    return round(0.4 * width_ok + 0.4 * cell_ok + 0.2 * min(1.0, 2 * has_numbers), 4)
+
+
+def _camelot_read(source: str, pages: list[int], flavor: str, **kwargs) -> list:
+    """Run Camelot quietly (it warns about every text-free page) and return its TableList."""
+    import camelot
+
+    if not pages:
+        return []
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return list(
+            camelot.read_pdf(
+                source,
+                pages=",".join(str(p) for p in pages),
+                flavor=flavor,
+                suppress_stdout=True,
+                **kwargs,
+            )
+        )
+
+
+def _to_page_table(t, method: str) -> PageTable:
+    texts = [list(row) for row in t.data]
+    regions = _regions(t.cells) if method == "camelot-lattice" and t.cells else None
+    grid, top_regions = grid_from_cells(texts, regions)
+    acc = getattr(t, "accuracy", None)
+    edges = sorted({round(x, 1) for c in t.cols for x in c}) if t.cols else []
+    return PageTable(
+        page=int(t.page),
+        rows=grid,
+        method=method,
+        confidence=round(acc / 100.0, 4) if acc is not None else None,
+        col_edges=edges,
+        top_regions=top_regions,
+    )
+
+
+def _drop_empty_rows(pt: PageTable) -> PageTable:
+    pt.rows = [r for r in pt.rows if any(c for c in r)] if pt.method != "camelot-lattice" else pt.rows
+    return pt
+
+
+def lattice_tables(source: str, pages: list[int]) -> list[PageTable]:
+    """Ruled tables from the PDF's vector lines (no rendering)."""
+    return [
+        _to_page_table(t, "camelot-lattice") for t in _camelot_read(source, pages, "lattice", engine="vector")
+    ]
+
+
+def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
+    """Whitespace-aligned tables, for pages whose tables are not ruled."""
+    return [
+        _drop_empty_rows(_to_page_table(t, "camelot-stream")) for t in _camelot_read(source, pages, "stream")
+    ]
+
+
+def pdf_candidates(source: str, pages: list[int]) -> dict[int, dict[str, list[PageTable]]]:
+    """Every extraction candidate per page: {page: {"camelot-lattice": [...], "camelot-stream": [...]}}.
+
+    For a later stage that arbitrates on accounting identities rather than on grid shape.
+    """
+    out: dict[int, dict[str, list[PageTable]]] = {
+        p: {"camelot-lattice": [], "camelot-stream": []} for p in pages
+    }
+    for pt in lattice_tables(source, pages) + stream_tables(source, pages):
+        out.setdefault(pt.page, {}).setdefault(pt.method, []).append(pt)
+    return out
+
+
+def _set_score(tables: list[PageTable]) -> float:
+    """Score of one candidate set for a page: consistency weighted by table size."""
+    if not tables:
+        return 0.0
+    cells = [sum(len(r) for r in t.rows) for t in tables]
+    total = sum(cells) or 1
+    return sum(grid_consistency(t.rows) * n for t, n in zip(tables, cells, strict=True)) / total
+
+
+def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTable]:
+    """Keep the candidate set whose grids are more consistent; note which won and why."""
+    scored = {m: _set_score(ts) for m, ts in candidates.items() if ts}
+    if not scored:
+        return []
+    winner = max(scored, key=lambda m: (scored[m], m == "camelot-lattice"))
+    tables = candidates[winner]
+    if len(scored) > 1:
+        why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
+        for t in tables:
+            t.note = _join_note(t.note, f"page {page}: {winner} chosen on grid consistency ({why})")
+    return tables
+
+
+def _join_note(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def page_tables(source: str, pages: list[int], min_consistency: float = 0.6) -> list[PageTable]:
+    """Tables of the given pages, in document order.
+
+    Lattice (vector) runs first on all pages at once. A page where it finds nothing, or only grids
+    below ``min_consistency``, also gets a stream parse and the two are arbitrated.
+    """
+    lattice = lattice_tables(source, pages)
+    by_page: dict[int, list[PageTable]] = {p: [] for p in pages}
+    for t in lattice:
+        by_page.setdefault(t.page, []).append(t)
+    weak = [p for p, ts in by_page.items() if not ts or _set_score(ts) < min_consistency]
+    if weak:
+        stream = stream_tables(source, weak)
+        for p in weak:
+            cands = {"camelot-lattice": by_page[p], "camelot-stream": [t for t in stream if t.page == p]}
+            by_page[p] = arbitrate(p, cands)
+    return [t for p in sorted(by_page) for t in by_page[p]]
+
+
+# ---------------------------------------------------------------- stitching across pages
+
+
+def _key(row: list[str | None]) -> str:
+    return "".join(re.sub(r"\s+", "", c or "") for c in row)
+
+
+def _is_title_row(row: list[str | None]) -> bool:
+    """A full-width caption row such as 第二十条第（六）项: one text cell, the rest covered/blank."""
+    texts = [c for c in row if c]
+    return len(row) > 1 and len(texts) == 1 and not is_number(texts[0]) and row.index(texts[0]) == 0
+
+
+def _columns_match(a: PageTable, b: PageTable, tol: float = 6.0) -> bool:
+    if a.ncols != b.ncols:
+        return False
+    if not a.col_edges or not b.col_edges or len(a.col_edges) != len(b.col_edges):
+        return True  # no geometry (stream): the column count alone decides
+    return all(abs(x - y) <= tol for x, y in zip(a.col_edges, b.col_edges, strict=True))
+
+
+def _repeated_header_rows(a: PageTable, b: PageTable) -> int:
+    """How many leading rows of b repeat the leading rows of a (a header printed again)."""
+    n = 0
+    while n < len(b.rows) and n < len(a.rows) - 1 and _key(a.rows[n]) and _key(a.rows[n]) == _key(b.rows[n]):
+        n += 1
+    return n
+
+
+def _is_cut_row(last: list[str | None], first: list[str | None]) -> bool:
+    """A row split by the page break: the continuation holds only label text, no values,
+    in columns where the cut row already holds values."""
+    if len(last) != len(first):
+        return False
+    first_vals = [c for c in first if c]
+    if not first_vals or any(is_number(c) for c in first_vals):
+        return False
+    last_has_numbers = any(is_number(c) for c in last)
+    return last_has_numbers and all(not first[i] for i, c in enumerate(last) if is_number(c))
+
+
+def _merge_cells(a: str | None, b: str | None) -> str | None:
+    if a and b:
+        return f"{a}\n{b}"
+    return a if a else (b if b else a)
+
+
+def stitch(tables: list[PageTable]) -> list[RawTable]:
+    """Join a table continued on the next page into one RawTable with ``row_pages``.
+
+    Two tables are joined when the second is the first table of the next page, the first is the
+    last table of its page, their columns line up, and the second does not open with a caption
+    row. A repeated header is dropped; a row cut by the page break is merged back; text-less merged
+    cells at the top of the continuation (a vertical merge crossing the break) become None.
+    """
+    out: list[RawTable] = []
+    cur: RawTable | None = None
+    cur_pt: PageTable | None = None
+    for i, t in enumerate(tables):
+        prev = tables[i - 1] if i else None
+        first_on_page = prev is None or prev.page != t.page
+        prev_last_on_page = prev is not None and prev.page == t.page - 1
+        joinable = (
+            cur is not None
+            and cur_pt is not None
+            and first_on_page
+            and prev_last_on_page
+            and prev is cur_pt
+            and _columns_match(cur_pt, t)
+            and t.rows
+            and not _is_title_row(t.rows[0])
+        )
+        if joinable:
+            rows = [list(r) for r in t.rows]
+            # text-less merged regions touching the top continue the previous page's merge
+            for region in t.top_regions:
+                for r, c in region:
+                    rows[r][c] = None
+            notes = [f"stitched page {t.page} onto page {cur.page}"]
+            skip = _repeated_header_rows(cur_pt, t)
+            if skip:
+                rows = rows[skip:]
+                notes.append(f"dropped {skip} repeated header row(s)")
+            if rows and _is_cut_row(cur.rows[-1], rows[0]):
+                cur.rows[-1] = [_merge_cells(a, b) for a, b in zip(cur.rows[-1], rows[0], strict=True)]
+                rows = rows[1:]
+                notes.append("merged a row cut by the page break")
+            cur.rows.extend(rows)
+            assert cur.row_pages is not None
+            cur.row_pages.extend([t.page] * len(rows))
+            cur.method = cur.method if cur.method == t.method else f"{cur.method}+{t.method}"
+            if t.confidence is not None and cur.confidence is not None:
+                cur.confidence = min(cur.confidence, t.confidence)
+            cur.note = _join_note(cur.note, "; ".join(notes))
+            cur_pt = t
+            continue
+        cur = RawTable(
+            index=len(out),
+            rows=[list(r) for r in t.rows],
+            page=t.page,
+            row_pages=[t.page] * len(t.rows),
+            method=t.method,
+            confidence=t.confidence,
+            note=t.note,
+        )
+        cur_pt = t
+        out.append(cur)
+    for rt in out:
+        if rt.row_pages and len(set(rt.row_pages)) == 1:
+            rt.row_pages = None  # single-page table: page says it all
+    return out

@@ -1,0 +1,137 @@
+"""Open a PDF, read its text layer page by page, and judge whether that text can be trusted.
+
+The text layer decides three things before any table parser runs: which pages hold the report's
+tables (so Camelot only parses those), whether a page is scanned (no text → OCR), and whether a
+page's text is garbage (fonts without a ToUnicode map → private-use or Latin-1 mojibake → OCR).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+
+from ogi.models import ExtractionError
+
+# Words that only appear inside (or right above) the statistics tables of the 2019/2021
+# templates and of the pre-2019 统计表; prose pages rarely contain them.
+TABLE_KEYWORDS: tuple[str, ...] = (
+    "信息内容",
+    "第二十条第",
+    "第二十条 第",
+    "申请人情况",
+    "法人或其他组织",
+    "本年新收",
+    "予以公开",
+    "结果维持",
+    "尚未审结",
+    "复议后起诉",
+    "本年制发件数",
+    "处理决定数量",
+    "指标名称",
+    "计量单位",
+    "统计表",
+)
+
+_NUM_TOKEN = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class TextQuality:
+    """How usable one page's text layer is: "ok", "empty" (scanned) or "garbled" (no ToUnicode)."""
+
+    verdict: str
+    chars: int  # non-space characters
+    cjk: int
+    junk: int
+
+    @property
+    def usable(self) -> bool:
+        return self.verdict == "ok"
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open PDF bytes with pdfium, turning every failure into a specific ExtractionError."""
+    head = data[:1024]
+    if b"%PDF-" not in head:
+        raise ExtractionError(f"not a PDF: bad header {data[:8]!r}")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise ExtractionError(f"PDF is encrypted (password required): {msg}") from exc
+        raise ExtractionError(f"PDF is corrupt: {msg}") from exc
+    if len(pdf) == 0:
+        raise ExtractionError("PDF is corrupt: it has no pages")
+    return pdf
+
+
+def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
+    """The text layer of every page, lines separated by "\\n" (pdfium's reading order)."""
+    texts = []
+    for i in range(len(pdf)):
+        page = pdf[i]
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+        finally:
+            textpage.close()
+            page.close()
+        texts.append(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return texts
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
+
+
+def _is_junk(ch: str) -> bool:
+    """Characters a correctly mapped Chinese report does not contain in bulk."""
+    o = ord(ch)
+    if 0xE000 <= o <= 0xF8FF or o == 0xFFFD:  # private use area, replacement character
+        return True
+    if 0x80 <= o <= 0xFF:  # Latin-1 supplement: GBK bytes read as Latin-1
+        return True
+    return unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\t"
+
+
+def text_quality(text: str) -> TextQuality:
+    """Judge a page's text layer from the ratio of CJK to junk characters."""
+    chars = [c for c in text if not c.isspace()]
+    n = len(chars)
+    cjk = sum(1 for c in chars if _is_cjk(c))
+    junk = sum(1 for c in chars if _is_junk(c))
+    if n < 10:
+        return TextQuality("empty", n, cjk, junk)
+    # A real report page is mostly CJK; a page whose mapped text is junk or has almost no CJK
+    # while being long (glyph ids rendered as Latin letters) is treated as garbled.
+    if junk / n > 0.2 or (n >= 40 and cjk / n < 0.1):
+        return TextQuality("garbled", n, cjk, junk)
+    return TextQuality("ok", n, cjk, junk)
+
+
+def _numeric_rows(text: str) -> int:
+    """Lines that look like a table row: three or more bare numbers."""
+    count = 0
+    for line in text.split("\n"):
+        tokens = line.split()
+        if sum(1 for t in tokens if _NUM_TOKEN.match(t)) >= 3:
+            count += 1
+    return count
+
+
+def looks_like_table_page(text: str) -> bool:
+    """Whether a page's text suggests it holds (part of) a statistics table."""
+    compact = text.replace(" ", "")
+    if any(k.replace(" ", "") in compact for k in TABLE_KEYWORDS):
+        return True
+    return _numeric_rows(text) >= 3
+
+
+def join_pages(texts: list[str]) -> str:
+    """The document text: pages joined with a form feed, so page boundaries stay visible."""
+    return "\f".join(t.strip("\n") for t in texts)

@@ -1,0 +1,468 @@
+"""Place the cells of one section grid on codebook (row, column) codes.
+
+Rows are identified by their labels, read in order: the hierarchy (不予公开 → 1.属于国家秘密) comes
+from position — a group label opens a group that later leaf labels belong to — so the same leaf text
+("其他", "总计") lands on different codes under different parents. Columns come from the header
+labels; values are matched to header columns by logical order within the row (covered merge
+positions ignored), because real tables draw header and data rows on different colspan grids.
+Whatever cannot be placed with confidence becomes an ``Unplaced`` with its raw labels — never a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from ogi.config import DATA_DIR
+from ogi.models import Fact, Unplaced, ValueStatus
+from transform.codebook import Codebook
+from transform.labels import canonical_text, match_label, match_text, numbering, split_numbered
+from transform.sections import GridRow, SectionGrid, section_markers
+from transform.values import parse_amount, parse_value
+
+S2_LAYOUT_PATH = DATA_DIR / "section2_layout.csv"
+_S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
+_NOISE_LABEL = re.compile(r"^[-\d\s.、]*$")  # page numbers such as "- 5 -" caught in a label cell
+# Shorter labels never place themselves outside their group: "其他" is a different row under
+# 不予公开 than under 其他处理.
+_MIN_FREE_LABEL = 4
+
+
+@dataclass
+class Placement:
+    facts: list[Fact] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HeaderCol:
+    phys: int  # column index in the row's grid
+    code: str | None  # None: a header label that matched no column
+    raw: str
+    score: float
+
+
+@cache
+def _s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
+    with S2_LAYOUT_PATH.open(encoding="utf-8", newline="") as f:
+        return {
+            (r["version"], canonical_text(r["item"])): (tuple(r["rows"].split("|")), tuple(r["cols"].split("|")))
+            for r in csv.DictReader(f)
+        }
+
+
+def _is_number(text: str | None) -> bool:
+    if text is None:
+        return False
+    status = parse_value(text, signed=True)[1]
+    if status in (ValueStatus.NUMBER, ValueStatus.ZERO):
+        return True
+    value, _status, unit = parse_amount(text)
+    return unit is not None and value is not None
+
+
+def _logical(row: GridRow) -> list[tuple[int, str]]:
+    return [(j, c) for j, c in enumerate(row.cells) if c is not None]
+
+
+def _nonblank(text: str | None) -> bool:
+    return bool(text and canonical_text(text))
+
+
+def _label_cells(cells: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    return [(j, t) for j, t in cells if _nonblank(t) and not _NOISE_LABEL.match(t)]
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _is_label_like(text: str) -> bool:
+    """Text where a value should be, that reads as words: a label spilled over its column."""
+    if not _nonblank(text) or _is_number(text):
+        return False
+    if parse_value(text)[1] != ValueStatus.UNREADABLE:
+        return False  # "/", "—", "无": placeholders are values
+    return len(_CJK.findall(text)) >= 2
+
+
+def split_label_values(cells: Sequence[tuple[int, str]], first_value_col: int) -> tuple[list[str], list[tuple[int, str]]]:
+    """Label texts and value cells of one row; a label spilling into the first value columns (text
+    extractors, long labels) is taken back into the labels."""
+    labels = [t for j, t in _label_cells(cells) if j < first_value_col]
+    values = [(j, t) for j, t in cells if j >= first_value_col]
+    while values and (_is_label_like(values[0][1]) or (not _nonblank(values[0][1]) and len(values) > 1
+                                                        and _is_label_like(values[1][1]))):
+        j, t = values.pop(0)
+        if _nonblank(t):
+            labels.append(t)
+    return labels, values
+
+
+def align(header: Sequence[HeaderCol], values: Sequence[tuple[int, str]]) -> tuple[list[tuple[HeaderCol, tuple[int, str]]], list[tuple[int, str]]]:
+    """Pair value cells with header columns: by logical order when the counts agree; else by grid
+    position; else, when the filled cells are exactly as many as the columns, those in order
+    (Camelot puts a merged cell's text where it happens to sit). Returns (pairs, cells left over)."""
+    if len(header) == len(values):
+        return list(zip(header, values, strict=True)), []
+    by_phys = {j: (j, t) for j, t in values}
+    pairs = [(h, by_phys[h.phys]) for h in header if h.phys in by_phys]
+    used = {v[0] for _, v in pairs}
+    leftovers = [v for v in values if v[0] not in used]
+    filled = [v for v in values if _nonblank(v[1])]
+    if (len(pairs) < len(header) or any(_nonblank(t) for _, t in leftovers)) and len(filled) == len(header):
+        return list(zip(header, filled, strict=True)), [v for v in values if not _nonblank(v[1])]
+    return pairs, leftovers
+
+
+class _Placer:
+    """Shared cell → Fact / Unplaced conversion for one section grid."""
+
+    def __init__(self, grid: SectionGrid, codebook: Codebook):
+        self.grid = grid
+        self.cb = codebook
+        self.out = Placement()
+
+    def fact(self, row: GridRow, row_code: str, col: HeaderCol, cell: tuple[int, str], row_raw: str, score: float) -> None:
+        col_entry = self.cb.get(col.code)  # type: ignore[arg-type]
+        row_entry = self.cb.get(row_code)
+        unit = col_entry.unit or row_entry.unit
+        j, text = cell
+        if unit == "万元":
+            value, status, _found = parse_amount(text, declared_unit="万元")
+        else:
+            value, status = parse_value(text, signed=col_entry.signed or row_entry.signed)
+        self.out.facts.append(
+            Fact(
+                section=self.grid.section,
+                row_code=row_code,
+                col_code=col_entry.code,
+                value=value,
+                value_status=str(status),
+                unit=unit,
+                raw_text=text,
+                page=row.page,
+                table_index=row.table_index,
+                row_index=row.row_index,
+                col_index=j,
+                row_label_raw=row_raw,
+                col_label_raw=col.raw,
+                confidence=round(min(score, col.score), 4),
+            )
+        )
+
+    def unplaced(self, row: GridRow, cell: tuple[int, str], row_raw: str, col_raw: str, reason: str,
+                 best_guess: str | None = None) -> None:
+        self.out.unplaced.append(
+            Unplaced(
+                section=self.grid.section,
+                raw_text=cell[1],
+                row_label_raw=row_raw,
+                col_label_raw=col_raw,
+                page=row.page,
+                table_index=row.table_index,
+                row_index=row.row_index,
+                col_index=cell[0],
+                reason=reason,
+                best_guess=best_guess,
+            )
+        )
+
+    def place_row(self, row: GridRow, row_code: str | None, row_raw: str, score: float, header: Sequence[HeaderCol],
+                  values: Sequence[tuple[int, str]], reason: str = "", best_guess: str | None = None) -> None:
+        """Emit one row's value cells as facts (row_code known) or unplaced values."""
+        if row_code is None:
+            if any(_nonblank(t) for _, t in values):
+                for cell in values:
+                    self.unplaced(row, cell, row_raw, "", reason or "row label not matched", best_guess)
+            return
+        pairs, leftovers = align(header, values)
+        if not pairs:
+            self.unplaced(row, (-1, ""), row_raw, "",
+                          f"row {row_code} has no value cell under its column headers (value run into the label?)")
+        for col, cell in pairs:
+            if col.code is None:
+                if _nonblank(cell[1]):
+                    self.unplaced(row, cell, row_raw, col.raw, "column label not matched")
+                continue
+            self.fact(row, row_code, col, cell, row_raw, score)
+        for cell in leftovers:
+            if _nonblank(cell[1]):
+                self.unplaced(row, cell, row_raw, "", "value under no column header")
+
+
+# ------------------------------------------------------------------ row hierarchy
+
+
+class RowResolver:
+    """Resolves a row's label cells to a code, keeping the current group (parent) as rows go by."""
+
+    def __init__(self, section: str, codebook: Codebook):
+        self.section = section
+        self.cb = codebook
+        self.codes = codebook.codes(section, "row")
+        self.top = [c for c in self.codes if not codebook.get(c).parent]
+        self.path: list[str] = []  # open groups, outermost first
+
+    def _has_children(self, code: str) -> bool:
+        return bool(self.cb.children(code))
+
+    def _tiers(self, piece: str) -> list[list[str]]:
+        level = (numbering(piece) or "").split(":")[0]
+        groups = [self.cb.children(g) for g in reversed(self.path)]  # innermost first
+        if level == "I":
+            tiers = [self.top]
+        elif level == "P" and self.path:
+            tiers = [self.cb.children(self.path[0]), *groups, self.top]
+        else:
+            tiers = [*groups, self.top]
+        return [t for t in tiers if t]
+
+    def _match_piece(self, piece: str) -> tuple[str | None, float, str | None]:
+        best_guess = None
+        for tier in self._tiers(piece):
+            m = match_label(piece, tier, self.cb)
+            if m.code:
+                return m.code, m.score, None
+            if m.runner_up and best_guess is None and m.runner_up_score >= 0.6:
+                best_guess = f"{m.runner_up} ({m.runner_up_score:.2f})"
+        # A label unique in the whole section places itself (and tells its group) — but only a
+        # long one: short texts such as "其他" mean different rows under different parents.
+        if len(canonical_text(piece)) >= _MIN_FREE_LABEL:
+            m = match_label(piece, self.codes, self.cb)
+            if m.code:
+                return m.code, m.score, None
+        return None, 0.0, best_guess
+
+    def _enter(self, code: str) -> None:
+        chain = [*self.cb.ancestors(code), code]
+        self.path = chain if self._has_children(code) else chain[:-1]
+
+    def resolve(self, labels: Sequence[str]) -> tuple[str | None, float, str | None]:
+        """(code of the row's innermost label, score, best guess when unmatched)."""
+        code: str | None = None
+        score = 1.0
+        guess = None
+        pieces = [p for lab in labels for p in split_numbered(lab)]
+        for i, piece in enumerate(pieces):
+            c, s, g = self._match_piece(piece)
+            if c is None and i == len(pieces) - 1 and len(labels) > 1:
+                # One label broken over two cells ("（二）部分 不计其他" | "公开（区分处理的…）").
+                c, s, g = self._match_piece("".join(labels[-2:]))
+            if c is None:
+                if i == len(pieces) - 1:
+                    return None, 0.0, g
+                continue
+            self._enter(c)
+            code, score, guess = c, min(score, s), g
+        return code, score, guess
+
+
+# ------------------------------------------------------------------ headers
+
+
+def _leaf_label_options(codebook: Codebook, section: str, version: str) -> dict[str, tuple[str]]:
+    return {canonical_text(codebook.get(c).label_zh): (codebook.get(c).label_zh,) for c in codebook.cols(section, version)}
+
+
+def _is_header_row(row: GridRow, section: str, codebook: Codebook) -> bool:
+    """A row of column labels: no numbers, and a section marker (信息内容, 申请人情况), or two column
+    labels, or one column label and nothing that names a row (a blank "3.其他" row is data)."""
+    texts = [t for _, t in _logical(row) if _nonblank(t)]
+    if not texts or any(_is_number(t) for t in texts):
+        return False
+    extras = section_markers(section)
+    if any(x in canonical_text(t) for t in texts for x in extras):
+        return True
+    col_codes = codebook.codes(section, "col")
+    n_cols = len({canonical_text(t) for t in texts if match_label(t, col_codes, codebook).score >= 0.8})
+    if n_cols >= 2:
+        return True
+    row_codes = codebook.codes(section, "row")
+    return n_cols == 1 and not any(match_label(t, row_codes, codebook).score >= 0.8 for t in texts)
+
+
+def _grid_header(header_rows: Sequence[GridRow], section: str, version: str, codebook: Codebook) -> tuple[list[HeaderCol] | None, str]:
+    """Leaf columns of a multi-row header (三, 四), ordered by grid position, with codes.
+
+    Leaf labels repeat in 四 (结果维持 ×3), so codes are given by comparing the whole label
+    sequence with the template's; 三's distinct labels may also be placed one by one.
+    """
+    options = _leaf_label_options(codebook, section, version)
+    found: dict[int, tuple[str, str, float]] = {}
+    for row in header_rows:
+        for j, t in _logical(row):
+            if not _nonblank(t):
+                continue
+            m = match_text(t, options)
+            if m.code and j not in found:
+                found[j] = (m.code, t, m.score)
+    if not found:
+        return None, "no column header found"
+    order = sorted(found)
+    labels = [found[j][0] for j in order]
+    template = codebook.cols(section, version)
+    template_labels = [canonical_text(codebook.get(c).label_zh) for c in template]
+    if labels == template_labels:
+        return [HeaderCol(j, c, found[j][1], found[j][2]) for j, c in zip(order, template, strict=True)], ""
+    if len(set(template_labels)) == len(template_labels) and len(set(labels)) == len(labels):
+        by_label = dict(zip(template_labels, template, strict=True))
+        return [HeaderCol(j, by_label[found[j][0]], found[j][1], found[j][2]) for j in order], \
+            f"header columns {labels} differ from the template order; placed by label"
+    if _is_subsequence(labels, template_labels) and len(labels) >= 0.8 * len(template_labels):
+        # Some header cells unreadable (split words, garbles) but the rest in template order: the
+        # template columns are assumed, by logical order, for rows that have exactly that many values.
+        return [HeaderCol(-1, c, "", 0.85) for c in template], \
+            f"header columns {labels} partly unreadable; template order assumed"
+    return None, f"header columns {labels} do not match the template {template_labels}"
+
+
+def _is_subsequence(part: Sequence[str], whole: Sequence[str]) -> bool:
+    it = iter(whole)
+    return all(any(p == w for w in it) for p in part)
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _place_grid_section(placer: _Placer, version: str) -> None:
+    """三 and 四: a header block, then data rows; a header repeated further down (the next page's
+    table, a second copy of the table) is read again, since its column positions may differ."""
+    grid, cb = placer.grid, placer.cb
+    template = cb.cols(grid.section, version)
+    resolver = RowResolver(grid.section, cb)
+    # Rows that carry values in some template (（六）其他处理 does in 2019, and in 2021 reports that
+    # print it as one row).
+    value_rows = set(cb.rows(grid.section, "2019")) | set(cb.rows(grid.section, "2021"))
+    single_row = cb.rows(grid.section, version) if len(cb.rows(grid.section, version)) == 1 else None
+    header: list[HeaderCol] | None = None
+    note = "no column header found"
+    header_width: int | None = None
+    pending: list[GridRow] = []
+    for row in grid.rows:
+        cells = _logical(row)
+        if not any(_nonblank(t) for _, t in cells):
+            continue
+        if _is_header_row(row, grid.section, cb):
+            pending.append(row)
+            continue
+        if pending:
+            header, note = _grid_header(pending, grid.section, version, cb)
+            header_width = len(pending[-1].cells)
+            if note:
+                placer.out.notes.append(f"{grid.section}: {note}")
+            pending = []
+        if header is not None and header[0].phys >= 0 and len(row.cells) == header_width:
+            labels, values = split_label_values(cells, header[0].phys)
+            cols: Sequence[HeaderCol] = header
+        else:
+            # No usable header positions (none found, partly unreadable, or a continuation table of
+            # another width): the columns by logical order, for rows with exactly that many cells.
+            n = len(template) if header is None else len(header)
+            labels = [t for _, t in _label_cells(cells[:-n])] if len(cells) > n else []
+            values = cells[-n:] if len(cells) >= n else cells
+            if header is not None:
+                assumed: list[HeaderCol] | None = [HeaderCol(-1, h.code, h.raw, h.score) for h in header]
+            elif note == "no column header found":
+                assumed = [HeaderCol(-1, c, "", 0.9) for c in template]
+            else:
+                assumed = None
+            if assumed is None or len(values) != n:
+                why = note if assumed is None else f"row has {len(values)} cells, the header {n} columns"
+                placer.place_row(row, None, " / ".join(labels), 0.0, [], values,
+                                 reason=f"{grid.section} columns unknown: {why}")
+                continue
+            cols = assumed
+        row_raw = " / ".join(labels)
+        if not labels and single_row:
+            if any(_nonblank(t) for _, t in values):
+                placer.place_row(row, single_row[0], "", 1.0, cols, values)
+            continue
+        if not labels:
+            placer.place_row(row, None, "", 0.0, cols, values, reason="value row without a label")
+            continue
+        code, score, guess = resolver.resolve(labels)
+        if code is not None and code not in value_rows and not any(_nonblank(t) for _, t in values):
+            continue  # a group label row (三、本年度办理结果) with no values of its own
+        placer.place_row(row, code, row_raw, score, cols, values, best_guess=guess)
+
+
+def _s2_item(texts: Sequence[str]) -> str | None:
+    for t in texts:
+        m = _S2_ITEM.search(canonical_text(t))
+        if m:
+            return f"({m.group('item')})"
+    return None
+
+
+def _place_s2(placer: _Placer, version: str) -> None:
+    """二: several sub-tables, each with a 第二十条第（N）项 title and its own header row."""
+    grid, cb = placer.grid, placer.cb
+    col_codes_version = [c for c in cb.codes("s2", "col") if version in cb.get(c).versions]
+    col_codes_all = cb.codes("s2", "col")
+    row_codes = cb.codes("s2", "row")
+    header: list[HeaderCol] | None = None
+    first_value_col = 1
+    item: str | None = None
+    for row in grid.rows:
+        cells = _logical(row)
+        texts = [t for _, t in cells if _nonblank(t)]
+        if not texts:
+            continue
+        new_item = _s2_item(texts)
+        if new_item is not None and len(set(texts)) == 1:
+            item, header = new_item, None
+            continue
+        if _is_header_row(row, "s2", cb):
+            header = []
+            # Values start right after the 信息内容 column, wherever the header texts sit.
+            first_value_col = cells[1][0] if len(cells) > 1 else cells[0][0] + 1
+            for j, t in cells[1:]:
+                if not _nonblank(t):
+                    continue
+                m = match_label(t, col_codes_version, cb)
+                if m.code is None:
+                    m = match_label(t, col_codes_all, cb)
+                header.append(HeaderCol(j, m.code, t, m.score))
+            continue
+        label_cell = cells[0]
+        values = cells[1:]
+        if header:
+            label_texts, values = split_label_values(cells, first_value_col)
+            cols: list[HeaderCol] = header
+        else:
+            label_texts = [label_cell[1]] if _nonblank(label_cell[1]) else []
+            layout = _s2_layout().get((version, item or ""))
+            if not layout:
+                placer.place_row(row, None, " / ".join(label_texts), 0.0, [], values,
+                                 reason=f"二 sub-table {item or '?'} has no header row")
+                continue
+            # No header: the template's columns for this item, by logical order.
+            cols = [HeaderCol(-1, c, "", 0.9) for c in layout[1]]
+        m = None
+        for text in (label_texts[:1], label_texts):  # the label cell, then with what spilled over
+            if text and (m is None or m.code is None):
+                m = match_label(" ".join(text), row_codes, cb)
+        if m is None or m.code is None:
+            guess = f"{m.runner_up} ({m.runner_up_score:.2f})" if m and m.runner_up else None
+            placer.place_row(row, None, " / ".join(label_texts), 0.0, cols, values, best_guess=guess)
+            continue
+        placer.place_row(row, m.code, " / ".join(label_texts), m.score, cols, values)
+
+
+def place_section(grid: SectionGrid, version: str, codebook: Codebook) -> Placement:
+    """Facts and unplaced values of one section grid read as template ``version``."""
+    placer = _Placer(grid, codebook)
+    if version not in ("2019", "2021"):
+        raise ValueError(f"place_section reads the 2019 and 2021 templates, not {version!r}")
+    if grid.section == "s2":
+        _place_s2(placer, version)
+    elif grid.section in ("s3", "s4"):
+        _place_grid_section(placer, version)
+    else:
+        raise ValueError(f"unknown section {grid.section!r}")
+    placer.out.notes.extend(grid.notes)
+    return placer.out

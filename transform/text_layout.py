@@ -1,0 +1,264 @@
+"""Read the 二/三/四 tables of a 2019/2021-format report that reaches us only as text.
+
+A plain-text page, or a PDF's text with layout when no table extractor could read the grid: the
+cells of a row are separated by tabs or runs of spaces, but empty cells are not reliably kept, so a
+value's column cannot be told from its position unless the row holds exactly as many values as the
+table has columns. This module places only what the text supports:
+
+- a row with exactly one value per template column: every value, in template order;
+- a 三 row with fewer values: only the last one, as the row's 总计, and only when it is at least the
+  sum of the others (a row total is the sum of its columns, so anything else means the last value is
+  not the total); the other values are kept as ``Unplaced``;
+- anything else (a single value on a 三 row, a count that fits no layout, text where a number should
+  be) is ``Unplaced`` with its raw text and the reason.
+
+Row labels go through the same resolver as the table placer (position-based hierarchy, garble
+fixes, numbering), so the row codes mean the same thing whichever way a report arrived.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from ogi.config import DATA_DIR
+from ogi.models import Fact, RawTable, Unplaced, ValueStatus
+from transform.codebook import Codebook, load_codebook
+from transform.labels import canonical_text, match_label
+from transform.place import RowResolver
+from transform.sections import row_start_section
+from transform.values import parse_amount, parse_value
+from transform.version import detect_version
+
+S2_LAYOUT_PATH = DATA_DIR / "section2_layout.csv"
+
+_CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
+# The chapter after the tables (五、存在的主要问题及改进情况) ends the table part of the text.
+_AFTER_TABLES = re.compile(r"^五、.{0,12}(?:问题|改进)")
+_MAX_HEADING = 40  # a section marker only counts on a short line or a tabbed row, not in prose
+TOTAL_BY_POSITION_CONFIDENCE = 0.8
+
+
+@dataclass
+class _Line:
+    number: int  # 1-based line number in the text
+    raw: str
+    labels: list[str] = field(default_factory=list)
+    values: list[tuple[int, str]] = field(default_factory=list)  # (token position, text)
+    junk: list[tuple[int, str]] = field(default_factory=list)  # tokens neither label nor number
+
+
+@dataclass
+class _Out:
+    facts: list[Fact] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+
+
+@cache
+def _s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
+    with S2_LAYOUT_PATH.open(encoding="utf-8", newline="") as f:
+        return {
+            (r["version"], canonical_text(r["item"])): (tuple(r["rows"].split("|")), tuple(r["cols"].split("|")))
+            for r in csv.DictReader(f)
+        }
+
+
+def _is_value(token: str) -> bool:
+    status = parse_value(token, signed=True)[1]
+    if status in (ValueStatus.NUMBER, ValueStatus.ZERO):
+        return True
+    value, _status, unit = parse_amount(token)
+    return unit is not None and value is not None
+
+
+def split_line(number: int, raw: str) -> _Line:
+    """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk."""
+    line = _Line(number, raw)
+    pos = 0
+    for cell in (c.strip() for c in _CELL_SPLIT.split(raw)):
+        if not cell:
+            continue
+        words = cell.split()
+        # Numbers at the end of a cell that starts with words: the value ran into its label.
+        k = len(words)
+        while k > 0 and _is_value(words[k - 1]):
+            k -= 1
+        label = " ".join(words[:k])
+        if label:
+            if _CJK.search(label):
+                line.labels.append(label)
+            else:
+                line.junk.append((pos, label))
+            pos += 1
+        for w in words[k:]:
+            line.values.append((pos, w))
+            pos += 1
+    return line
+
+
+class _TextPlacer:
+    def __init__(self, version: str, codebook: Codebook):
+        self.version = version
+        self.cb = codebook
+        self.out = _Out()
+        self.s3_cols = codebook.cols("s3", version)
+        self.s4_cols = codebook.cols("s4", version)
+        self.s3_rows = RowResolver("s3", codebook)
+        self.s3_col_labels = {canonical_text(codebook.get(c).label_zh) for c in codebook.codes("s3", "col")}
+        self.s2_item: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+    # -- emitters
+
+    def fact(self, section: str, line: _Line, row_code: str, col_code: str, token: tuple[int, str],
+             confidence: float, col_label: str) -> None:
+        row_e, col_e = self.cb.get(row_code), self.cb.get(col_code)
+        unit = col_e.unit or row_e.unit
+        pos, text = token
+        if unit == "万元":
+            value, status, _unit = parse_amount(text, declared_unit="万元")
+        else:
+            value, status = parse_value(text, signed=row_e.signed or col_e.signed)
+        self.out.facts.append(Fact(
+            section=section, row_code=row_code, col_code=col_code, value=value, value_status=str(status),
+            unit=unit, raw_text=text, page=None, table_index=None, row_index=line.number, col_index=pos,
+            row_label_raw=" | ".join(line.labels), col_label_raw=col_label, confidence=round(confidence, 4),
+        ))
+
+    def unplaced(self, section: str | None, line: _Line, token: tuple[int, str], reason: str,
+                 best_guess: str | None = None) -> None:
+        self.out.unplaced.append(Unplaced(
+            section=section, raw_text=token[1], row_label_raw=" | ".join(line.labels), col_label_raw="",
+            page=None, table_index=None, row_index=line.number, col_index=token[0], reason=reason,
+            best_guess=best_guess,
+        ))
+
+    def junk(self, section: str, line: _Line) -> None:
+        for token in line.junk:
+            self.unplaced(section, line, token, "unreadable text where a value should be")
+
+    # -- sections
+
+    def s2(self, line: _Line) -> None:
+        for lab in line.labels:
+            m = _S2_ITEM.search(canonical_text(lab))
+            if m:
+                self.s2_item = _s2_layout().get((self.version, f"({m.group('item')})"))
+                return
+        if not line.values and not line.junk:
+            return  # header row (信息内容 …) or a label without a value
+        rows = self.s2_item[0] if self.s2_item else tuple(self.cb.rows("s2", self.version))
+        match = None
+        for lab in reversed(line.labels):
+            match = match_label(lab, rows, self.cb)
+            if match.code:
+                break
+        if match is None or match.code is None:
+            guess = f"{match.runner_up} ({match.runner_up_score:.2f})" if match and match.runner_up else None
+            for token in line.values + line.junk:
+                self.unplaced("s2", line, token, "row label not matched", guess)
+            return
+        cols = self.s2_item[1] if self.s2_item and match.code in self.s2_item[0] else next(
+            (c for (v, _item), (r, c) in _s2_layout().items() if v == self.version and match.code in r), ())
+        if len(line.values) == len(cols):
+            for col, token in zip(cols, line.values, strict=True):
+                self.fact("s2", line, match.code, col, token, match.score, self.cb.get(col).label_zh)
+        else:
+            for token in line.values:
+                self.unplaced("s2", line, token, f"{len(line.values)} values for the {len(cols)} columns "
+                              f"of {match.code}: column cannot be told", match.code)
+        self.junk("s2", line)
+
+    def s3(self, line: _Line) -> None:
+        if not line.labels:
+            if line.values or line.junk:
+                for token in line.values + line.junk:
+                    self.unplaced("s3", line, token, "value on a line without a row label")
+            return
+        if not line.values and not line.junk and any(canonical_text(lab) in self.s3_col_labels for lab in line.labels):
+            return  # a header line (自然人, 商业企业 …): not a row label
+        code, score, guess = self.s3_rows.resolve(line.labels)
+        if not line.values and not line.junk:
+            return  # a label fragment, or a row whose cells are all empty
+        if code is None:
+            for token in line.values + line.junk:
+                self.unplaced("s3", line, token, "row label not matched", guess)
+            return
+        values = line.values
+        if len(values) == len(self.s3_cols):
+            for col, token in zip(self.s3_cols, values, strict=True):
+                self.fact("s3", line, code, col, token, score, self.cb.get(col).label_zh)
+        elif values:
+            numbers = [parse_value(t)[0] for _, t in values]
+            *others, last = numbers
+            if others and last is not None and all(n is not None for n in others) and last >= sum(others):
+                self.fact("s3", line, code, "s3c.total", values[-1], score * TOTAL_BY_POSITION_CONFIDENCE,
+                          "last value on the line (row total)")
+                for token in values[:-1]:
+                    self.unplaced("s3", line, token, f"{len(values)} values for {len(self.s3_cols)} columns: "
+                                  "only the row total (last value) can be placed", code)
+            else:
+                why = ("a single value: its column cannot be told" if not others else
+                       "the last value is below the sum of the others: no row total can be told")
+                for token in values:
+                    self.unplaced("s3", line, token, f"{len(values)} values for {len(self.s3_cols)} columns; {why}",
+                                  code)
+        self.junk("s3", line)
+
+    def s4(self, line: _Line) -> None:
+        if len(line.values) == len(self.s4_cols):
+            for col, token in zip(self.s4_cols, line.values, strict=True):
+                self.fact("s4", line, "s4.cases", col, token, 1.0, self.cb.label_path(col))
+        else:
+            for token in line.values:
+                self.unplaced("s4", line, token, f"{len(line.values)} values for the {len(self.s4_cols)} "
+                              "columns of 四: column cannot be told")
+        self.junk("s4", line)
+
+
+def _section_start(line: _Line) -> str | None:
+    cells = line.labels
+    if not cells:
+        return None
+    if len(cells) == 1 and len(canonical_text(cells[0])) > _MAX_HEADING:
+        return None  # prose that happens to name a section
+    return row_start_section(cells)
+
+
+def _version(text: str, version_hint: str | None) -> str:
+    if version_hint in ("2019", "2021"):
+        return version_hint
+    version, _evidence = detect_version(text, [RawTable(0, [])], None)
+    return version if version in ("2019", "2021") else "2021"
+
+
+def parse_text_tables(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced]]:
+    """Facts and unplaced values of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
+
+    ``version_hint`` ("2019"/"2021") decides the layout; without it the text's own labels do (2021
+    when they cannot tell). Facts carry the 1-based line number as ``row_index`` and the token's
+    position on the line as ``col_index``; ``page`` and ``table_index`` are None.
+    """
+    placer = _TextPlacer(_version(text, version_hint), load_codebook())
+    section: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = split_line(number, raw)
+        if line.labels and _AFTER_TABLES.match(re.sub(r"\s+", "", line.labels[0])):
+            section = None
+            continue
+        start = _section_start(line)
+        if start is not None and start != section:
+            section = start
+            if start == "s2":
+                placer.s2_item = None
+        if section == "s2":
+            placer.s2(line)
+        elif section == "s3":
+            placer.s3(line)
+        elif section == "s4":
+            placer.s4(line)
+    return placer.out.facts, placer.out.unplaced
+
