@@ -52,7 +52,7 @@ _DECLARED = {
 
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<table|<div|<p[\s>]|<!--)", re.I)
 _JS_START = re.compile(
-    rb"^\s*(var\s|let\s|const\s|function[\s(]|document\.write|\$\(|window\.|[\w.]+\s*=\s*['\"])"
+    rb"^\s*(//|/\*|var\s|let\s|const\s|function[\s(]|document\.write|\$\(|window\.|[\w.]+\s*=\s*['\"])"
 )
 
 
@@ -113,8 +113,8 @@ def sniff_media_type(data: bytes, filename: str | None = None, declared: str | N
     head = _decode_head(data)
     if _HTML_START.match(head):
         return HTML
-    if _JS_START.match(head) and b"<" in data[:200000]:
-        return JAVASCRIPT
+    if _JS_START.match(head) and re.search(rb"<(table|p|div|span|br)\b|\\u003c", data, re.I):
+        return JAVASCRIPT  # a script that carries the page's HTML in a string
     if ext in _BY_EXTENSION:
         return _BY_EXTENSION[ext]
     if declared:

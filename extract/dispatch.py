@@ -12,7 +12,7 @@ import tempfile
 
 from extract import detect
 from extract.pdf_tables import PageTable, page_tables, stitch
-from extract.pdf_text import join_pages, looks_like_table_page, open_pdf, page_texts, text_quality
+from extract.pdf_text import image_heavy_pages, join_pages, open_pdf, page_texts, table_pages, text_quality
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError
 
@@ -82,37 +82,57 @@ def _charset(media_type: str | None) -> str | None:
 
 
 def extract_pdf(data: bytes, *, sha256: str, ocr: bool = True) -> ExtractedDocument:
-    """Tables and text of a PDF: Camelot on text pages that look like tables, OCR elsewhere."""
+    """Tables and text of a PDF: Camelot on text pages that look like tables, OCR elsewhere.
+
+    OCR covers pages without a usable text layer (scanned, or garbled fonts) and text pages where
+    Camelot found nothing but an embedded picture covers much of the page (a pasted-in table).
+    """
     pdf = open_pdf(data)
     try:
-        n_pages = len(pdf)
+        return _extract_open_pdf(pdf, data, sha256=sha256, ocr=ocr)
+    finally:
+        pdf.close()
+
+
+def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedDocument:
+    n_pages = len(pdf)
+    try:
         texts = page_texts(pdf)
     except Exception as exc:  # pdfium fails lazily on some broken page trees
-        pdf.close()
         raise ExtractionError(f"PDF is corrupt: cannot read its pages ({exc})") from exc
     warnings: list[str] = []
     quality = [text_quality(t) for t in texts]
-    text_pages = [i + 1 for i, q in enumerate(quality) if q.usable]
-    ocr_pages = [i + 1 for i, q in enumerate(quality) if not q.usable]
+    usable = [q.usable for q in quality]
+    text_pages = [i + 1 for i, ok in enumerate(usable) if ok]
+    ocr_pages = [i + 1 for i, ok in enumerate(usable) if not ok]
     for p in ocr_pages:
         if quality[p - 1].verdict == "garbled":
             warnings.append(f"page {p}: text layer is garbled (fonts without ToUnicode?), using OCR")
-    camelot_pages = [p for p in text_pages if looks_like_table_page(texts[p - 1])] or text_pages
 
     found: list[PageTable] = []
+    camelot_pages = table_pages(texts, usable) if text_pages else []
     if camelot_pages:
         found.extend(_camelot_pages(data, camelot_pages, warnings))
-    page_text = {i + 1: t for i, t in enumerate(texts)}
-    if ocr_pages and ocr:
-        from extract.ocr import ocr_pdf_pages
+    page_text = {i + 1: (t if usable[i] else "") for i, t in enumerate(texts)}
+    if ocr:
+        with_tables = {t.page for t in found}
+        pictured = image_heavy_pages(pdf, [p for p in camelot_pages if p not in with_tables])
+        if ocr_pages or pictured:
+            from extract.ocr import ocr_pdf_pages
 
-        ocr_tables, ocr_texts, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
-        found.extend(ocr_tables)
-        warnings.extend(ocr_warnings)
-        page_text.update(ocr_texts)
+        if ocr_pages:
+            tables, texts_ocr, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
+            found.extend(tables)
+            warnings.extend(ocr_warnings)
+            page_text.update(texts_ocr)
+        if pictured:
+            tables, texts_ocr, _ = ocr_pdf_pages(pdf, pictured, prose_text=False)
+            found.extend(tables)
+            warnings.extend(f"page {t.page}: table read by OCR from an embedded image" for t in tables)
+            for p, t in texts_ocr.items():
+                page_text[p] = f"{page_text[p]}\n{t}".strip("\n")
     elif ocr_pages:
         warnings.append(f"pages {ocr_pages} have no usable text layer and OCR is off")
-    pdf.close()
 
     found.sort(key=lambda t: t.page)
     tables = stitch(found)

@@ -223,10 +223,13 @@ def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTab
         return []
     winner = max(scored, key=lambda m: (scored[m], m == "camelot-lattice"))
     tables = candidates[winner]
+    why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
     if len(scored) > 1:
-        why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
-        for t in tables:
-            t.note = _join_note(t.note, f"page {page}: {winner} chosen on grid consistency ({why})")
+        note = f"page {page}: {winner} chosen on grid consistency ({why})"
+    else:
+        note = f"page {page}: only {winner} found a table (grid consistency {why})"
+    for t in tables:
+        t.note = _join_note(t.note, note)
     return tables
 
 

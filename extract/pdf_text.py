@@ -35,6 +35,7 @@ TABLE_KEYWORDS: tuple[str, ...] = (
     "统计表",
 )
 
+_ASCII_SYMBOLS = frozenset("!\"#$&'*+<=>?@[\\]^_`{|}~")
 _NUM_TOKEN = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 
 
@@ -107,9 +108,10 @@ def text_quality(text: str) -> TextQuality:
     junk = sum(1 for c in chars if _is_junk(c))
     if n < 10:
         return TextQuality("empty", n, cjk, junk)
-    # A real report page is mostly CJK; a page whose mapped text is junk or has almost no CJK
-    # while being long (glyph ids rendered as Latin letters) is treated as garbled.
-    if junk / n > 0.2 or (n >= 40 and cjk / n < 0.1):
+    # Glyph ids without a ToUnicode map come out as private-use, control or Latin-1 characters,
+    # or as runs of ASCII symbols; digits and real words (English, numbers-only tables) do not.
+    symbols = sum(1 for c in chars if c in _ASCII_SYMBOLS)
+    if junk / n > 0.2 or (n >= 40 and cjk / n < 0.1 and symbols / n > 0.25):
         return TextQuality("garbled", n, cjk, junk)
     return TextQuality("ok", n, cjk, junk)
 
@@ -135,3 +137,40 @@ def looks_like_table_page(text: str) -> bool:
 def join_pages(texts: list[str]) -> str:
     """The document text: pages joined with a form feed, so page boundaries stay visible."""
     return "\f".join(t.strip("\n") for t in texts)
+
+
+def table_pages(texts: list[str], usable: list[bool]) -> list[int]:
+    """1-based pages worth a Camelot run: pages that look like tables, plus the page after each
+    one when it holds table-like rows (a table continued without any keyword on it).
+
+    With no such page at all, every usable page is returned (an unfamiliar layout).
+    """
+    chosen = {i + 1 for i, t in enumerate(texts) if usable[i] and looks_like_table_page(t)}
+    for p in sorted(chosen):
+        nxt = p + 1
+        if nxt <= len(texts) and usable[nxt - 1] and nxt not in chosen and _numeric_rows(texts[nxt - 1]) >= 1:
+            chosen.add(nxt)
+    if not chosen:
+        chosen = {i + 1 for i, ok in enumerate(usable) if ok}
+    return sorted(chosen)
+
+
+def image_heavy_pages(pdf: pdfium.PdfDocument, pages: list[int], min_share: float = 0.25) -> list[int]:
+    """Pages where embedded images cover at least ``min_share`` of the page: a text page whose
+    table was pasted in as a picture."""
+    import pypdfium2.raw as pdfium_c
+
+    out = []
+    for p in pages:
+        page = pdf[p - 1]
+        try:
+            width, height = page.get_size()
+            area = 0.0
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+                left, bottom, right, top = obj.get_pos()
+                area += max(0.0, right - left) * max(0.0, top - bottom)
+        finally:
+            page.close()
+        if width * height and area / (width * height) >= min_share:
+            out.append(p)
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,12 @@ from fetch.archive import Archive
 from fetch.crawl import crawl_agency
 from fetch.http_client import PoliteClient
 from fetch.registry import Agency, load_registry
+from fetch.universe import load_universe, universe_agency_rows
 from flows.process import process_document
 from flows.reference import reference_rows
 from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from store import loader
+from store.coverage import changes_since_last_run
 from store.db import connect, create_views, replace_table
 from store.export import export_all
 
@@ -81,8 +83,15 @@ def nightly(
     base_url: str | None = None,
     home: str | None = None,
     export: bool = True,
+    expected_years: list[int] | None = None,
+    include_universe: bool = True,
 ) -> dict[str, Any]:
-    """Run the whole pipeline over every agency in the registry; return the run summary."""
+    """Run the whole pipeline over every agency in the registry; return the run summary.
+
+    ``expected_years``: report years every agency should have (default: 2019 to last year), so the
+    coverage matrix measures what we found against what should exist. ``include_universe`` adds
+    every province-, prefecture- and county-level government to that expectation.
+    """
     t0 = time.monotonic()
     logger = get_run_logger()
     settings = Settings.from_env_with_home(Path(home)) if home else Settings.from_env()
@@ -94,6 +103,13 @@ def nightly(
         run_id = str(uuid.uuid4())
         loader.start_run(con, run_id, "ogi-nightly")
         loader.upsert_agencies(con, [a.to_dict() for a in agencies])
+        years = expected_years or list(range(2019, datetime.now(UTC).year))
+        expected_agencies = [a.agency_id for a in agencies]
+        if include_universe:
+            governments = load_universe()
+            loader.insert_missing_agencies(con, universe_agency_rows(governments))
+            expected_agencies += [g.agency_id for g in governments]
+        loader.set_expected_reports(con, sorted(set(expected_agencies)), years)
         for table, rows in reference_rows().items():
             replace_table(con, table, rows)
         known = _known_urls(con)
@@ -138,6 +154,7 @@ def nightly(
         create_views(con)
 
         summary = _summary(con, run_id, crawls, outcomes, quarantined, settings)
+        summary["changes"] = changes_since_last_run(con)
         if export:
             summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)

@@ -6,6 +6,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def _print_summary(summary: dict, out=sys.stdout) -> None:
         p(f"  broken sources          {len(summary['broken_sources'])}")
         for b in summary["broken_sources"]:
             p(f"    - {b['agency_id']}: {b['reason']}")
+    ch = summary.get("changes") or {}
+    if ch.get("new_reports") or ch.get("revised_reports") or ch.get("broken_sources"):
+        p(f"  since the last run      {len(ch.get('new_reports', []))} new, {len(ch.get('revised_reports', []))} revised "
+          f"reports, {len(ch.get('broken_sources', []))} sources broke")
+        for r in ch.get("revised_reports", []):
+            p(f"    - revised: {r['url']}")
+        for b in ch.get("broken_sources", []):
+            p(f"    - broke: {b['agency_id']}: {b['reason']}")
     if summary.get("nothing_changed"):
         p("  nothing changed since the last run")
     t = summary["totals"]
@@ -50,10 +59,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
     from ogi.demo_server import serve_directory
 
+    # The demo server is on loopback: no need to space requests out as for a real portal.
+    os.environ.setdefault("OGI_MIN_INTERVAL", "0")
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
     with serve_directory() as base_url:
         print(f"demo agency websites served at {base_url}")
-        summary = nightly(registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home))
+        summary = nightly(registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home),
+                          expected_years=list(range(2020, 2025)), include_universe=False)
     _print_summary(summary)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

@@ -68,9 +68,36 @@ def upsert_agencies(con: duckdb.DuckDBPyConnection, agencies: Iterable[Mapping[s
     return n
 
 
+def insert_missing_agencies(con: duckdb.DuckDBPyConnection, agencies: Iterable[Mapping[str, Any]]) -> None:
+    """Add agencies of the expected universe that the registry does not (yet) list."""
+    cols = ["agency_id", "name", "kind", "level", "division_code", "parent_id", "listing_urls", "in_registry"]
+    rows = [{c: a.get(c) for c in cols} for a in agencies]
+    if not rows:
+        return
+    df = pd.DataFrame(rows, columns=cols).astype(object)
+    con.register("_incoming", df)
+    try:
+        con.execute(f"INSERT INTO agencies ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _incoming "
+                    "ON CONFLICT (agency_id) DO NOTHING")
+    finally:
+        con.unregister("_incoming")
+
+
+def set_expected_reports(con: duckdb.DuckDBPyConnection, agency_ids: list[str], years: list[int]) -> None:
+    """Record which agency-years should have a report (idempotent)."""
+    df = pd.DataFrame([(a, int(y)) for a in agency_ids for y in years], columns=["agency_id", "report_year"])
+    if df.empty:
+        return
+    con.register("_incoming", df)
+    try:
+        con.execute("INSERT INTO expected_reports SELECT agency_id, report_year FROM _incoming ON CONFLICT DO NOTHING")
+    finally:
+        con.unregister("_incoming")
+
+
 def record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, fetches: list[Mapping[str, Any]]) -> None:
     """Append every fetch attempt (the revision and breakage history)."""
-    cols = ["run_id", "url", "agency_id", "fetched_at", "http_status", "outcome", "sha256", "error",
+    cols = ["run_id", "url", "agency_id", "report_year", "fetched_at", "http_status", "outcome", "sha256", "error",
             "etag", "last_modified"]
     _insert(con, "fetches", cols, [{**f, "run_id": run_id} for f in fetches])
 

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     run_id        VARCHAR,
     url           VARCHAR NOT NULL,
     agency_id     VARCHAR,
+    report_year   INTEGER,
     fetched_at    TIMESTAMP NOT NULL,
     http_status   INTEGER,
     outcome       VARCHAR NOT NULL,     -- new / unchanged / not_modified / revised / error

@@ -215,3 +215,158 @@ def test_text_quality_flags_mojibake_and_empty_pages():
     assert text_quality("政府信息公开工作年度报告 本年新收 95 件").verdict == "ok"
     assert text_quality("  \n ").verdict == "empty"
     assert text_quality("\ue001\ue002\ue003\ue004 ÕþÍøÐÅÏ¢¹«¿ª¹¤×÷Äê¶È±¨¸æ").verdict == "garbled"
+
+
+# ---------------------------------------------------------------- OCR on a scanned copy
+
+
+def _scanned_copy(src_pdf: bytes, pages: list[int], out_path, dpi: int = 200, angle: float = 0.7) -> bytes:
+    """An image-only PDF of some pages: rendered, slightly rotated, with scanner-like noise."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    pdf = pdfium.PdfDocument(src_pdf)
+    rng = np.random.default_rng(7)
+    images = []
+    for p in pages:
+        img = pdf[p - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        img = img.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+        arr = np.asarray(img).astype(np.int16) + rng.normal(0, 12, (img.height, img.width))
+        images.append(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
+    pdf.close()
+    images[0].save(out_path, save_all=True, append_images=images[1:], resolution=dpi)
+    return out_path.read_bytes()
+
+
+def test_scanned_pages_are_read_by_ocr_cell_by_cell(hongze, hongze_bytes, tmp_path):
+    scanned = _scanned_copy(hongze_bytes, [3, 4], tmp_path / "scan.pdf")
+    doc = extract_document(scanned, sha256="scan", filename="scan.pdf")
+    assert doc.page_count == 2
+    assert all(t.method == "ocr" for t in doc.tables)
+    assert all("deskewed" in t.note for t in doc.tables)
+    assert not [w for w in doc.warnings if "low confidence" in w]
+    # 三: still one table stitched over the two pages, every number equal to the text layer's
+    ref = _table_with(hongze, "申请人情况")
+    got = _table_with(doc, "申请人情况")
+    assert got.row_pages is not None and set(got.row_pages) == {1, 2}
+    assert len(got.rows) == len(ref.rows) and len(got.rows[0]) == len(ref.rows[0])
+    number_cells = [(r, c) for r, row in enumerate(ref.rows) for c, v in enumerate(row) if v and v.isdigit()]
+    assert len(number_cells) == 7 * 23
+    assert [got.rows[r][c] for r, c in number_cells] == [ref.rows[r][c] for r, c in number_cells]
+    # merged-cell structure is the same (None where the text layer has None)
+    same_none = sum(
+        (a is None) == (b is None)
+        for ra, rb in zip(ref.rows, got.rows, strict=True)
+        for a, b in zip(ra, rb, strict=True)
+    )
+    assert same_none / sum(len(r) for r in ref.rows) > 0.97
+    # most labels read exactly (single-character misreads are left to the label normalizer)
+    labels = [(r, c) for r, row in enumerate(ref.rows) for c, v in enumerate(row) if v and not v.isdigit()]
+    exact = sum(_squash(got.rows[r][c]) == _squash(ref.rows[r][c]) for r, c in labels)
+    assert exact / len(labels) > 0.8
+    # 二 (lone digits and a 4-digit amount) and 四 (lone "1"s in wide cells)
+    assert _values(_find_row(_table_with(doc, "行政处罚"), "行政事业性收费")) == ["7545"]
+    s4 = _table_with(doc, "复议后起诉")
+    assert [_values(r) for r in s4.rows if len(_values(r)) == 15] == [
+        ["1", "1", "0", "0", "2", "1", "0", "0", "0", "1", "2", "0", "1", "0", "3"]
+    ]
+    # the prose around the tables is OCR'd too, in reading order
+    assert "存在的主要问题" in doc.text and doc.text.index("复议后起诉") < doc.text.index("存在的主要问题")
+
+
+def test_blank_scan_is_an_extraction_error(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "blank.pdf"
+    Image.new("L", (800, 1100), 255).save(path, resolution=100)
+    with pytest.raises(ExtractionError, match="scanned PDF: OCR found no table on 1 pages"):
+        extract_document(path.read_bytes(), sha256="b", filename="blank.pdf")
+
+
+# ---------------------------------------------------------------- generated PDFs (Latin text)
+
+_JUNK_TOUNICODE = (
+    "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Junk def /CMapType 2 def\n"
+    "1 begincodespacerange <00> <FF> endcodespacerange\n"
+    "1 beginbfrange <20> <7E> <E020> endbfrange\n"
+    "endcmap CMapName currentdict /CMap defineresource pop end end"
+)
+
+
+def _mini_pdf(pages: list[str], junk_text_layer: bool = False) -> bytes:
+    """A minimal valid PDF (Helvetica, one content stream per page). With ``junk_text_layer`` the
+    font's ToUnicode map sends every character to the private use area: glyphs render fine but
+    the text layer is garbage, as with fonts lacking a real ToUnicode map."""
+    font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
+    objs = {
+        1: "<< /Type /Catalog /Pages 2 0 R >>",
+        3: font + (" /ToUnicode 4 0 R >>" if junk_text_layer else " >>"),
+    }
+    objs[4] = f"<< /Length {len(_JUNK_TOUNICODE)} >>\nstream\n{_JUNK_TOUNICODE}\nendstream"
+    kids, n = [], 5
+    for content in pages:
+        kids.append(f"{n} 0 R")
+        objs[n] = (
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {n + 1} 0 R >>"
+        )
+        objs[n + 1] = f"<< /Length {len(content.encode('latin-1'))} >>\nstream\n{content}\nendstream"
+        n += 2
+    objs[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for i in sorted(objs):
+        offsets[i] = len(out)
+        out += f"{i} 0 obj\n{objs[i]}\nendobj\n".encode("latin-1")
+    xref, size = len(out), max(objs) + 1
+    out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offsets[i]:010d} 00000 n \n".encode() for i in range(1, size))
+    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _table_ops(rows: list[list[str]], top: float, ruled: bool, h: float = 22) -> str:
+    xs = (60, 200, 290, 380, 470)
+    ops = [
+        f"BT /F1 10 Tf {xs[c] + 6} {top - (r + 1) * h + 7} Td ({text}) Tj ET"
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+    ]
+    if ruled:
+        bottom = top - len(rows) * h
+        ops += [f"{xs[0]} {top - r * h} m {xs[-1]} {top - r * h} l S" for r in range(len(rows) + 1)]
+        ops += [f"{x} {top} m {x} {bottom} l S" for x in xs]
+    return "\n".join(ops)
+
+
+_HEADER = ["Item", "Q1", "Q2", "Q3"]
+_BODY = [[f"row{i}", str(i), str(i * 10), str(i + 100)] for i in range(1, 13)]
+
+
+def test_ruled_table_over_two_pages_with_repeated_header():
+    p1 = "BT /F1 14 Tf 60 760 Td (Report) Tj ET\n" + _table_ops([_HEADER, *_BODY[:7]], top=300, ruled=True)
+    p2 = _table_ops([_HEADER, *_BODY[7:]], top=800, ruled=True)
+    doc = extract_document(_mini_pdf([p1, p2]), sha256="r", filename="r.pdf")
+    (t,) = doc.tables
+    assert t.method == "camelot-lattice"
+    assert t.rows == [_HEADER, *_BODY]
+    assert t.row_pages == [1] * 8 + [2] * 5
+    assert "dropped 1 repeated header row" in t.note
+
+
+def test_borderless_table_falls_back_to_stream():
+    doc = extract_document(_mini_pdf([_table_ops([_HEADER, *_BODY], top=700, ruled=False)]), sha256="s")
+    (t,) = doc.tables
+    assert t.method == "camelot-stream" and "only camelot-stream" in t.note
+    assert t.rows == [_HEADER, *_BODY]
+
+
+def test_garbled_text_layer_goes_to_ocr():
+    pdf = _mini_pdf([_table_ops([_HEADER, *_BODY[:6]], top=700, ruled=True)], junk_text_layer=True)
+    doc = extract_document(pdf, sha256="g")
+    assert any("garbled" in w for w in doc.warnings)
+    assert "\ue000" not in doc.text and not any(0xE000 <= ord(ch) <= 0xF8FF for ch in doc.text)
+    (t,) = doc.tables
+    assert t.method == "ocr"
+    assert [r[1:] for r in t.rows[1:]] == [r[1:] for r in _BODY[:6]]

@@ -41,6 +41,7 @@ _OF_WHICH = re.compile(r"其\s*中\s*[:：]?\s*$")
 _NUMBER_TOKEN = re.compile(r"^\d+(?:\.\d+)?$")
 # Columns where the second is a running total of the first: a split must keep second >= first.
 _CUMULATIVE_PAIRS = {("legacyc.year", "legacyc.cumulative"), ("legacyc.period", "legacyc.year_to_date")}
+_PROSE_NUMBER = re.compile(r"(\d+)\s*(?:条|件)")
 SPLIT_CONFIDENCE = 0.9  # placed from a run of digits that only one split explains
 
 
@@ -148,6 +149,7 @@ def parse_legacy_text(text: str) -> tuple[list[Fact], list[Unplaced]]:
         return facts, unplaced
     cols = [c for c, _ in cols_printed]
     col_labels = dict(cols_printed)
+    prose_numbers = {int(n) for n in _PROSE_NUMBER.findall(text[: m.start()])}
     children_seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         nxt = rows[i + 1] if i + 1 < len(rows) else None
@@ -159,12 +161,14 @@ def parse_legacy_text(text: str) -> tuple[list[Fact], list[Unplaced]]:
                 children_seen[parent] = children_seen.get(parent, 0) + 1
                 numbering = children_seen[parent]
             segment = _strip_next_label_prefix(segment, numbering)
-        _place_row(i, row, segment, cols, col_labels, code_col, cb, facts, unplaced, last=nxt is None)
+        _place_row(i, row, segment, cols, col_labels, code_col, cb, facts, unplaced, last=nxt is None,
+                   prose_numbers=prose_numbers)
     return facts, unplaced
 
 
 def _place_row(index: int, row: _Row, segment: str, cols: list[str], col_labels: dict[str, str], code_col: bool,
-               cb: Codebook, facts: list[Fact], unplaced: list[Unplaced], *, last: bool) -> None:
+               cb: Codebook, facts: list[Fact], unplaced: list[Unplaced], *, last: bool,
+               prose_numbers: set[int]) -> None:
     raw = segment.strip()
     sm = _SEGMENT.match(segment)
     unit = sm.group("unit") if sm else None
@@ -180,9 +184,13 @@ def _place_row(index: int, row: _Row, segment: str, cols: list[str], col_labels:
     elif len(tokens) == 1 and tokens[0].isdigit():
         candidates = [p for p in _splits(tokens[0], expected) if _plausible(p[-len(cols):], cols)]
         if len(candidates) != 1:
+            # For review only: the one split whose first value the report's prose also states.
+            stated = [p for p in candidates if int(p[0]) in prose_numbers]
+            guess = f"{row.code} {'|'.join(stated[0])} (prose states {stated[0][0]})" if len(stated) == 1 else row.code
             unplaced.append(Unplaced(
                 "legacy", tokens[0], row.label, "|".join(col_labels[c] for c in cols), None, None, index, None,
-                f"digits of {expected} cells run together: {len(candidates)} possible splits", row.code))
+                f"digits of {expected} cells run together: {len(candidates)} possible splits "
+                f"({', '.join('|'.join(p) for p in candidates)})", guess))
             return
         parts, confidence = candidates[0], SPLIT_CONFIDENCE
     else:

@@ -136,9 +136,9 @@ class _TextPlacer:
             best_guess=best_guess,
         ))
 
-    def junk(self, section: str, line: _Line) -> None:
+    def junk(self, section: str, line: _Line, row_code: str | None = None) -> None:
         for token in line.junk:
-            self.unplaced(section, line, token, "unreadable text where a value should be")
+            self.unplaced(section, line, token, "unreadable text where a value should be", row_code)
 
     # -- sections
 
@@ -170,7 +170,7 @@ class _TextPlacer:
             for token in line.values:
                 self.unplaced("s2", line, token, f"{len(line.values)} values for the {len(cols)} columns "
                               f"of {match.code}: column cannot be told", match.code)
-        self.junk("s2", line)
+        self.junk("s2", line, match.code)
 
     def s3(self, line: _Line) -> None:
         if not line.labels:
@@ -206,7 +206,7 @@ class _TextPlacer:
                 for token in values:
                     self.unplaced("s3", line, token, f"{len(values)} values for {len(self.s3_cols)} columns; {why}",
                                   code)
-        self.junk("s3", line)
+        self.junk("s3", line, code)
 
     def s4(self, line: _Line) -> None:
         if len(line.values) == len(self.s4_cols):
@@ -215,8 +215,8 @@ class _TextPlacer:
         else:
             for token in line.values:
                 self.unplaced("s4", line, token, f"{len(line.values)} values for the {len(self.s4_cols)} "
-                              "columns of 四: column cannot be told")
-        self.junk("s4", line)
+                              "columns of 四: column cannot be told", "s4.cases")
+        self.junk("s4", line, "s4.cases")
 
 
 def _section_start(line: _Line) -> str | None:
