@@ -17,6 +17,8 @@ from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError
 
 PDF_EXTRACTOR = f"pdf:{EXTRACTOR_VERSION}"
+# OCR costs seconds per page; a report is rarely longer than this, a book-length scan is not a report
+MAX_OCR_PAGES = 40
 
 
 def extract_document(
@@ -109,26 +111,33 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
         if quality[p - 1].verdict == "garbled":
             warnings.append(f"page {p}: text layer is garbled (fonts without ToUnicode?), using OCR")
 
+    if len(ocr_pages) > MAX_OCR_PAGES:
+        warnings.append(f"{len(ocr_pages)} pages need OCR; only the first {MAX_OCR_PAGES} were read")
+        ocr_pages = ocr_pages[:MAX_OCR_PAGES]
     found: list[PageTable] = []
     camelot_pages = table_pages(texts, usable) if text_pages else []
+    camelot_failed: list[int] = []
     if camelot_pages:
-        found.extend(_camelot_pages(data, camelot_pages, warnings))
+        tables, camelot_failed = _camelot_pages(data, camelot_pages, warnings)
+        found.extend(tables)
     page_text = {i + 1: (t if usable[i] else "") for i, t in enumerate(texts)}
     if ocr:
         with_tables = {t.page for t in found}
-        pictured = image_heavy_pages(pdf, [p for p in camelot_pages if p not in with_tables])
-        if ocr_pages or pictured:
+        unparsed = [p for p in camelot_pages if p not in with_tables and p not in camelot_failed]
+        pictured = image_heavy_pages(pdf, unparsed)
+        # text pages whose table Camelot could not give: OCR the table, keep the text layer
+        table_only = sorted(set(camelot_failed) | set(pictured))
+        if ocr_pages or table_only:
             from extract.ocr import ocr_pdf_pages
-
         if ocr_pages:
             tables, texts_ocr, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
             found.extend(tables)
             warnings.extend(ocr_warnings)
             page_text.update(texts_ocr)
-        if pictured:
-            tables, texts_ocr, _ = ocr_pdf_pages(pdf, pictured, prose_text=False)
+        if table_only:
+            tables, texts_ocr, _ = ocr_pdf_pages(pdf, table_only, prose_text=False)
             found.extend(tables)
-            warnings.extend(f"page {t.page}: table read by OCR from an embedded image" for t in tables)
+            warnings.extend(f"page {p}: table read by OCR from an embedded image" for p in pictured)
             for p, t in texts_ocr.items():
                 page_text[p] = f"{page_text[p]}\n{t}".strip("\n")
     elif ocr_pages:
@@ -154,16 +163,28 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     )
 
 
-def _camelot_pages(data: bytes, pages: list[int], warnings: list[str]) -> list[PageTable]:
-    """Run Camelot on a temporary copy of the bytes (its lattice parser wants a path)."""
+def _camelot_pages(data: bytes, pages: list[int], warnings: list[str]) -> tuple[list[PageTable], list[int]]:
+    """Run Camelot on a temporary copy of the bytes (its lattice parser wants a path).
+
+    Returns the tables and the pages Camelot could not parse (retried one by one after a
+    failure, so one odd page does not cost the others); those pages go to OCR.
+    """
     fd, path = tempfile.mkstemp(suffix=".pdf", prefix="ogi-extract-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:
-            return page_tables(path, pages)
-        except Exception as exc:  # Camelot/playa raise many types on odd PDFs
-            warnings.append(f"camelot failed on pages {pages}: {type(exc).__name__}: {exc}")
-            return []
+            return page_tables(path, pages), []
+        except Exception:  # Camelot/playa raise many types on odd PDFs: retry page by page
+            pass
+        tables: list[PageTable] = []
+        failed: list[int] = []
+        for p in pages:
+            try:
+                tables.extend(page_tables(path, [p]))
+            except Exception as exc:
+                failed.append(p)
+                warnings.append(f"page {p}: camelot failed ({type(exc).__name__}: {exc}), using OCR")
+        return tables, failed
     finally:
         os.unlink(path)

@@ -55,9 +55,11 @@ def render_page(pdf: pdfium.PdfDocument, page_no: int, dpi: int = DPI) -> np.nda
 
 
 def _binarize(gray: np.ndarray) -> np.ndarray:
-    """Ink = 255. Otsu on a lightly blurred page copes with scanner noise."""
+    """Ink = 255. Otsu on a lightly blurred page copes with scanner noise; the threshold is capped
+    so light shading (coloured header cells) stays background."""
     blur = cv2.GaussianBlur(gray, (3, 3), 0)
-    _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, bw = cv2.threshold(blur, min(otsu, 170), 255, cv2.THRESH_BINARY_INV)
     return bw
 
 
@@ -75,20 +77,31 @@ def _line_masks(bw: np.ndarray, dpi: int = DPI) -> tuple[np.ndarray, np.ndarray]
 
 
 def skew_angle(bw: np.ndarray) -> float:
-    """Dominant angle (degrees) of the long horizontal rules; 0.0 when there are none."""
+    """Dominant angle (degrees) of the long horizontal rules; 0.0 when there are none.
+
+    Each long rule's centre line is fitted (mean ink row per column), so thick shaded bands
+    (coloured caption rows) give their true direction rather than their diagonal.
+    """
     h, w = bw.shape
     hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, w // 40), 1))
     horiz = cv2.morphologyEx(bw, cv2.MORPH_OPEN, hk)
-    lines = cv2.HoughLinesP(horiz, 1, np.pi / 1800, threshold=100, minLineLength=w // 5, maxLineGap=20)
-    if lines is None:
-        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
     angles, weights = [], []
-    for x1, y1, x2, y2 in np.asarray(lines).reshape(-1, 4):
-        length = float(np.hypot(x2 - x1, y2 - y1))
-        angle = float(np.degrees(np.arctan2(y2 - y1, x2 - x1)))
+    for i in range(1, n):
+        x, y, cw, ch, _ = stats[i]
+        if cw < w // 5 or ch > cw * 0.1:
+            continue
+        ys, xs = np.nonzero(labels[y : y + ch, x : x + cw] == i)
+        counts = np.bincount(xs, minlength=cw)
+        cols = np.nonzero(counts)[0]
+        if cols.size < cw // 2:
+            continue
+        centre = np.bincount(xs, weights=ys, minlength=cw)[cols] / counts[cols]
+        slope = np.polyfit(cols.astype(float), centre, 1)[0]
+        angle = float(np.degrees(np.arctan(slope)))
         if abs(angle) < 5:
             angles.append(angle)
-            weights.append(length)
+            weights.append(float(cw))
     if not angles:
         return 0.0
     order = np.argsort(angles)
@@ -128,7 +141,9 @@ def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[list[CellBox]]:
         x, y, bw_, bh, _ = stats[i]
         if bw_ < w // 5 or bh < dpi // 5:
             continue
-        sub = grid[y : y + bh, x : x + bw_]
+        sub = grid[y : y + bh, x : x + bw_].copy()
+        # close the frame: a table cut at the page (or picture) edge has no bottom rule
+        cv2.rectangle(sub, (0, 0), (bw_ - 1, bh - 1), 255, thickness=3)
         inv = cv2.bitwise_not(sub)
         m, _, cstats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
         cells = []
@@ -302,9 +317,32 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         if masked is not None:
             masked[max(0, y0 - 8) : y1 + 8, max(0, x0 - 8) : x1 + 8] = 255
     if masked is not None:
-        blocks.extend(prose_lines(masked, scale=150 / dpi))
+        for top, bottom in _ink_bands_outside_tables(masked, dpi):
+            lines = prose_lines(masked[top:bottom], scale=150 / dpi)
+            blocks.extend((top + y, text) for y, text in lines)
     blocks.sort(key=lambda b: b[0])
     return OcrPage(tables=tables, text="\n".join(t for _, t in blocks if t), angle=angle)
+
+
+def _ink_bands_outside_tables(masked: np.ndarray, dpi: int) -> list[tuple[int, int]]:
+    """Horizontal bands of the page (tables already blanked) that hold ink, so the text detector
+    runs on those strips only rather than on the whole page."""
+    ink = _binarize_cell(masked).sum(axis=1) > 0
+    gap = dpi // 4  # a blank run this tall separates two bands
+    bands: list[tuple[int, int]] = []
+    start = last = None
+    for y in np.nonzero(ink)[0].tolist():
+        if start is None:
+            start = last = y
+        elif y - last > gap:
+            bands.append((start, last + 1))
+            start = y
+        last = y
+    if start is not None:
+        bands.append((start, last + 1))
+    pad = dpi // 20
+    h = masked.shape[0]
+    return [(max(0, a - pad), min(h, b + pad)) for a, b in bands if b - a >= dpi // 20]
 
 
 def prose_lines(gray: np.ndarray, scale: float = 0.75) -> list[tuple[int, str]]:

@@ -180,30 +180,41 @@ def _drop_empty_rows(pt: PageTable) -> PageTable:
     return pt
 
 
-def lattice_tables(source: str, pages: list[int]) -> list[PageTable]:
-    """Ruled tables from the PDF's vector lines (no rendering)."""
+def lattice_tables(source: str, pages: list[int], engine: str = "vector") -> list[PageTable]:
+    """Ruled tables. ``engine="vector"`` reads the PDF's own line drawings (no rendering);
+    ``"combined"`` also renders the page and finds lines with OpenCV (slower, catches rules the
+    vector reader misses)."""
     return [
-        _to_page_table(t, "camelot-lattice") for t in _camelot_read(source, pages, "lattice", engine="vector")
+        _to_page_table(t, "camelot-lattice") for t in _camelot_read(source, pages, "lattice", engine=engine)
     ]
 
 
 def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
     """Whitespace-aligned tables, for pages whose tables are not ruled."""
-    return [
+    tables = [
         _drop_empty_rows(_to_page_table(t, "camelot-stream")) for t in _camelot_read(source, pages, "stream")
     ]
+    # stream turns any aligned text into a "table"; a table has at least two rows of two cells
+    return [t for t in tables if sum(1 for r in t.rows if sum(1 for c in r if c) >= 2) >= 2]
+
+
+VECTOR, RASTER, STREAM = "camelot-lattice(vector)", "camelot-lattice(raster)", "camelot-stream"
 
 
 def pdf_candidates(source: str, pages: list[int]) -> dict[int, dict[str, list[PageTable]]]:
-    """Every extraction candidate per page: {page: {"camelot-lattice": [...], "camelot-stream": [...]}}.
+    """Every extraction candidate per page: {page: {candidate label: [tables]}}, labels being
+    ``camelot-lattice(vector)``, ``camelot-lattice(raster)`` and ``camelot-stream``.
 
     For a later stage that arbitrates on accounting identities rather than on grid shape.
     """
-    out: dict[int, dict[str, list[PageTable]]] = {
-        p: {"camelot-lattice": [], "camelot-stream": []} for p in pages
-    }
-    for pt in lattice_tables(source, pages) + stream_tables(source, pages):
-        out.setdefault(pt.page, {}).setdefault(pt.method, []).append(pt)
+    out: dict[int, dict[str, list[PageTable]]] = {p: {VECTOR: [], RASTER: [], STREAM: []} for p in pages}
+    for label, tables in (
+        (VECTOR, lattice_tables(source, pages)),
+        (RASTER, lattice_tables(source, pages, engine="combined")),
+        (STREAM, stream_tables(source, pages)),
+    ):
+        for t in tables:
+            out.setdefault(t.page, {}).setdefault(label, []).append(t)
     return out
 
 
@@ -221,7 +232,7 @@ def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTab
     scored = {m: _set_score(ts) for m, ts in candidates.items() if ts}
     if not scored:
         return []
-    winner = max(scored, key=lambda m: (scored[m], m == "camelot-lattice"))
+    winner = max(scored, key=lambda m: (scored[m], m.startswith("camelot-lattice")))
     tables = candidates[winner]
     why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
     if len(scored) > 1:
@@ -240,18 +251,23 @@ def _join_note(a: str, b: str) -> str:
 def page_tables(source: str, pages: list[int], min_consistency: float = 0.6) -> list[PageTable]:
     """Tables of the given pages, in document order.
 
-    Lattice (vector) runs first on all pages at once. A page where it finds nothing, or only grids
-    below ``min_consistency``, also gets a stream parse and the two are arbitrated.
+    Lattice with the vector engine runs first on all pages at once (fast). A page where it finds
+    nothing, or only grids below ``min_consistency``, also gets a raster lattice parse and a stream
+    parse, and the candidate with the most consistent grid wins.
     """
-    lattice = lattice_tables(source, pages)
     by_page: dict[int, list[PageTable]] = {p: [] for p in pages}
-    for t in lattice:
+    for t in lattice_tables(source, pages):
         by_page.setdefault(t.page, []).append(t)
     weak = [p for p, ts in by_page.items() if not ts or _set_score(ts) < min_consistency]
     if weak:
+        raster = lattice_tables(source, weak, engine="combined")
         stream = stream_tables(source, weak)
         for p in weak:
-            cands = {"camelot-lattice": by_page[p], "camelot-stream": [t for t in stream if t.page == p]}
+            cands = {
+                VECTOR: by_page[p],
+                RASTER: [t for t in raster if t.page == p],
+                STREAM: [t for t in stream if t.page == p],
+            }
             by_page[p] = arbitrate(p, cands)
     return [t for p in sorted(by_page) for t in by_page[p]]
 
@@ -264,9 +280,9 @@ def _key(row: list[str | None]) -> str:
 
 
 def _is_title_row(row: list[str | None]) -> bool:
-    """A full-width caption row such as 第二十条第（六）项: one text cell, the rest covered/blank."""
-    texts = [c for c in row if c]
-    return len(row) > 1 and len(texts) == 1 and not is_number(texts[0]) and row.index(texts[0]) == 0
+    """A full-width caption row such as 第二十条第（六）项: one text cell merged over the row.
+    (A row cut by a page break also has one text cell, but next to real, empty cells.)"""
+    return len(row) > 1 and bool(row[0]) and not is_number(row[0]) and all(c is None for c in row[1:])
 
 
 def _columns_match(a: PageTable, b: PageTable, tol: float = 6.0) -> bool:

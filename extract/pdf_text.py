@@ -167,7 +167,7 @@ def image_heavy_pages(pdf: pdfium.PdfDocument, pages: list[int], min_share: floa
             width, height = page.get_size()
             area = 0.0
             for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-                left, bottom, right, top = obj.get_pos()
+                left, bottom, right, top = obj.get_bounds()
                 area += max(0.0, right - left) * max(0.0, top - bottom)
         finally:
             page.close()

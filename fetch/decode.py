@@ -36,4 +36,4 @@ def decode_html(data: bytes, declared_charset: str | None = None) -> str:
         from extract.text_decode import decode_html_bytes
     except ImportError:
         return _fallback(data, declared_charset)
-    return decode_html_bytes(data, declared_charset)
+    return decode_html_bytes(data, declared_charset)[0]

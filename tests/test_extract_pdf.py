@@ -294,22 +294,34 @@ _JUNK_TOUNICODE = (
 )
 
 
-def _mini_pdf(pages: list[str], junk_text_layer: bool = False) -> bytes:
+def _mini_pdf(pages: list[str], junk_text_layer: bool = False, image=None) -> bytes:
     """A minimal valid PDF (Helvetica, one content stream per page). With ``junk_text_layer`` the
     font's ToUnicode map sends every character to the private use area: glyphs render fine but
-    the text layer is garbage, as with fonts lacking a real ToUnicode map."""
+    the text layer is garbage, as with fonts lacking a real ToUnicode map. ``image`` (a grayscale
+    uint8 array) is available to every page as /Im1."""
+    import zlib
+
     font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
-    objs = {
+    objs: dict[int, str | bytes] = {
         1: "<< /Type /Catalog /Pages 2 0 R >>",
         3: font + (" /ToUnicode 4 0 R >>" if junk_text_layer else " >>"),
     }
     objs[4] = f"<< /Length {len(_JUNK_TOUNICODE)} >>\nstream\n{_JUNK_TOUNICODE}\nendstream"
-    kids, n = [], 5
+    objs[5], xobject = "null", ""
+    if image is not None:
+        raw = zlib.compress(image.tobytes())
+        head = (
+            f"<< /Type /XObject /Subtype /Image /Width {image.shape[1]} /Height {image.shape[0]} "
+            f"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length {len(raw)} >>\nstream\n"
+        )
+        objs[5] = head.encode("latin-1") + raw + b"\nendstream"
+        xobject = " /XObject << /Im1 5 0 R >>"
+    kids, n = [], 6
     for content in pages:
         kids.append(f"{n} 0 R")
         objs[n] = (
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {n + 1} 0 R >>"
+            f"/Resources << /Font << /F1 3 0 R >>{xobject} >> /Contents {n + 1} 0 R >>"
         )
         objs[n + 1] = f"<< /Length {len(content.encode('latin-1'))} >>\nstream\n{content}\nendstream"
         n += 2
@@ -318,7 +330,9 @@ def _mini_pdf(pages: list[str], junk_text_layer: bool = False) -> bytes:
     offsets = {}
     for i in sorted(objs):
         offsets[i] = len(out)
-        out += f"{i} 0 obj\n{objs[i]}\nendobj\n".encode("latin-1")
+        obj = objs[i]
+        body = obj if isinstance(obj, bytes) else obj.encode("latin-1")
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
     xref, size = len(out), max(objs) + 1
     out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{offsets[i]:010d} 00000 n \n".encode() for i in range(1, size))
@@ -370,3 +384,27 @@ def test_garbled_text_layer_goes_to_ocr():
     (t,) = doc.tables
     assert t.method == "ocr"
     assert [r[1:] for r in t.rows[1:]] == [r[1:] for r in _BODY[:6]]
+
+
+def test_table_pasted_as_an_image_is_read_by_ocr(hongze_bytes):
+    """A text page whose table is a picture (scanned table pasted into a Word report)."""
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    src = pdfium.PdfDocument(hongze_bytes)
+    scale = 200 / 72
+    page = np.array(src[2].render(scale=scale, grayscale=True).to_pil().convert("L"))
+    src.close()
+    crop = np.ascontiguousarray(page[int(70 * scale) : int(350 * scale), :])  # page 3's 第二十条 (六)(八)
+    h_pt = crop.shape[0] / scale
+    content = (
+        "BT /F1 12 Tf 60 800 Td (Annual report, statistics below) Tj ET\n"
+        f"q 595 0 0 {h_pt:.2f} 0 {780 - h_pt:.2f} cm /Im1 Do Q"
+    )
+    doc = extract_document(_mini_pdf([content], image=crop), sha256="i", filename="i.pdf")
+    (t,) = doc.tables
+    assert t.method == "ocr" and any("embedded image" in w for w in doc.warnings)
+    assert _values(_find_row(t, "行政处罚")) == ["2776"]
+    assert _values(_find_row(t, "行政强制")) == ["84"]
+    assert _values(_find_row(t, "行政事业性收费")) == ["7545"]
+    assert doc.text.startswith("Annual report") and "行政处罚" in doc.text

@@ -85,7 +85,8 @@ def test_matrix_stages_and_reasons(con):
 
 
 def test_fetch_errors_are_placed_when_fetches_carry_the_year(con):
-    con.execute("ALTER TABLE fetches ADD COLUMN report_year INTEGER")
+    if "report_year" not in {r[0] for r in con.execute("DESCRIBE fetches").fetchall()}:
+        con.execute("ALTER TABLE fetches ADD COLUMN report_year INTEGER")
     _insert(con, "fetches", [{"run_id": "r2", "url": "u/c24", "agency_id": "gov-C", "fetched_at": "2025-02-02 00:00:00",
                               "outcome": "error", "error": "timeout: ReadTimeout (after 3 attempts)", "report_year": 2024}])
     c = _row(coverage_matrix(con, [2024]), "gov-C", 2024)

@@ -205,7 +205,10 @@ def test_label_with_a_typo_is_placed_right_or_not_at_all(code, ops, drop):
 
 
 def test_long_labels_with_a_typo_still_match():
-    for code in CB.entries:
+    # The 2019/2021 template labels; legacy items nest inside each other (主动公开信息数 ⊂
+    # 全文电子化的主动公开信息数), so a typo there may rightly leave the label unplaced — the
+    # property test above covers "right or none" for them.
+    for code in (c for c in CB.entries if CB.get(c).section in ("s2", "s3", "s4")):
         label = CB.get(code).label_zh
         if len(canonical_text(label)) < 10:
             continue
@@ -216,7 +219,11 @@ def test_long_labels_with_a_typo_still_match():
 
 def _other_section_labels() -> list[tuple[str, str]]:
     pairs = []
+    # Template sections against each other; legacy tables never reach the template placer
+    # (version detection routes them to transform.legacy).
     for code, e in CB.entries.items():
+        if e.section not in ("s2", "s3", "s4"):
+            continue
         for other in ("s2", "s3", "s4"):
             if other == e.section:
                 continue

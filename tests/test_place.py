@@ -310,3 +310,13 @@ def test_s2_sub_table_without_header_row_uses_the_template_layout():
         ("s2.coercion", "s2c.decisions_year"): ("", "not_applicable"),
         ("s2.fees", "s2c.fee_amount"): ("1200.5", "number"),
     }
+
+
+def test_s4_row_labelled_with_the_section_title_or_a_count_word():
+    values = [str(i) for i in range(15)]
+    header = [["", *r] for r in S4_HEADER]
+    for label in ("政府信息公开行政复议、行政诉讼情况", "数量", "案件数量"):
+        report = parse_report(_doc([RawTable(0, [*header, [label, *values]])], "本年制发件数"))
+        assert len(report.facts) == 15 and not report.unplaced, label
+    report = parse_report(_doc([RawTable(0, [*header, ["预算执行情况", *values]])], "本年制发件数"))
+    assert not report.facts and len(report.unplaced) == 15

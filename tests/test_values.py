@@ -38,7 +38,10 @@ from transform.values import parse_amount, parse_value
         ("12 3", (None, S.UNREADABLE)),  # two numbers run together: not 123
         ("-18", (None, S.UNREADABLE)),  # counts are never negative
         ("见附件", (None, S.UNREADABLE)),
-        ("5件", (None, S.UNREADABLE)),
+        ("5件", (5, S.NUMBER)),  # a count with the template's own unit
+        ("0 项", (0, S.ZERO)),
+        ("5元", (None, S.UNREADABLE)),  # not a count unit
+        ("件", (None, S.UNREADABLE)),
     ],
 )
 def test_parse_value(raw, expected):
@@ -68,6 +71,7 @@ def test_negative_zero_is_zero():
         ("575394432.52元", 57539.443252, "元"),
         ("7545", 7545, None),
         ("1.2亿元", 12000, "亿元"),
+        ("24.5万", 24.5, "万"),
     ],
 )
 def test_parse_amount_converts_to_wan_yuan(raw, value, unit):
@@ -78,7 +82,7 @@ def test_parse_amount_converts_to_wan_yuan(raw, value, unit):
 def test_parse_amount_keeps_placeholders():
     assert parse_amount("/") == (None, S.NOT_APPLICABLE, None)
     assert parse_amount("") == (None, S.BLANK, None)
-    assert parse_amount("约25万") == (None, S.UNREADABLE, None)
+    assert parse_amount("约25万")[:2] == (None, S.UNREADABLE)
 
 
 @given(st.integers(min_value=0, max_value=10**9))

@@ -146,5 +146,10 @@ def read_codebook(path: Path) -> Codebook:
 
 @cache
 def load_codebook() -> Codebook:
-    """The project codebook (cached: it is read once per process)."""
-    return read_codebook(CODEBOOK_PATH)
+    """The project codebook: data/codebook.csv plus every other data/*codebook*.csv (the legacy
+    pre-2019 items live in their own file). Cached: read once per process."""
+    paths = [CODEBOOK_PATH] + sorted(p for p in DATA_DIR.glob("*codebook*.csv") if p != CODEBOOK_PATH)
+    entries: list[CodeEntry] = []
+    for path in paths:
+        entries += read_codebook(path).entries.values()
+    return Codebook(entries)

@@ -2,16 +2,19 @@
 
 Classifies and stitches the tables into sections, reads the template version from the document's
 own labels, and places every cell. Accounting checks are the validate stage's job (``checks`` stays
-empty here); legacy (pre-2019) tables are left to ``transform.legacy``.
+empty here). Legacy (pre-2019) statistics tables go to ``transform.legacy``; a document whose tables
+reach us only as text (a plain-text page, a PDF whose tables no extractor could read) goes to the
+text-layout reader, which places only what the text supports.
 """
 
 from __future__ import annotations
 
 from ogi.models import ExtractedDocument, Fact, ParsedReport, Unplaced
-from transform.codebook import Codebook
-from transform.codebook import load_codebook as _load_codebook
+from transform.codebook import Codebook, load_codebook
+from transform.legacy import parse_legacy_text
 from transform.place import place_section
 from transform.sections import section_grids
+from transform.text_layout import parse_text_tables
 from transform.version import detect_report_year, detect_version
 
 
@@ -21,13 +24,16 @@ def _table_text(doc: ExtractedDocument) -> str:
 
 def parse_report(doc: ExtractedDocument, *, report_year: int | None = None) -> ParsedReport:
     """Normalize one extracted document (2019/2021 templates) into facts and unplaced values."""
-    codebook = _load_codebook()
+    codebook = load_codebook()
     year = report_year if report_year is not None else detect_report_year(doc.text or _table_text(doc))
     version, evidence = detect_version(doc.text, doc.tables, year)
     report = ParsedReport(sha256=doc.sha256, template_version=version, report_year=year, facts=[],
                           version_evidence=evidence)
     if version == "legacy":
-        report.notes.append("legacy (pre-2019) statistics table: not read by the 2019/2021 placer")
+        facts, unplaced = parse_legacy_text(doc.text or _table_text(doc))
+        report.facts.extend(facts)
+        report.unplaced.extend(unplaced)
+        report.notes.append("legacy (pre-2019) statistics table read from the document text")
         return report
     read_as = version if version in ("2019", "2021") else "2021"
     if version == "unknown":
@@ -46,6 +52,12 @@ def parse_report(doc: ExtractedDocument, *, report_year: int | None = None) -> P
                 continue
             seen[key] = fact
             report.facts.append(fact)
+    if not report.facts and not report.unplaced and doc.text:
+        facts, unplaced = parse_text_tables(doc.text, version if version in ("2019", "2021") else None)
+        report.facts.extend(facts)
+        report.unplaced.extend(unplaced)
+        if facts or unplaced:
+            report.notes.append("no template table in the extracted tables: read from the text layout")
     if not report.facts:
         report.notes.append("no template table found")
     return report
@@ -76,7 +88,7 @@ CSV_COLUMNS = ("section", "row_code", "col_code", "row_path", "col_path", "value
 
 def facts_to_rows(report: ParsedReport, codebook: Codebook | None = None) -> list[dict[str, str]]:
     """The rows of `ogi extract FILE`: one per placed fact, in template order."""
-    cb = codebook or _load_codebook()
+    cb = codebook or load_codebook()
     rows = []
     for f in report.facts:
         rows.append({

@@ -377,6 +377,9 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
                 continue
             cols = assumed
         row_raw = " / ".join(labels)
+        if single_row and labels and all(any(m in canonical_text(t) for m in section_markers(grid.section))
+                                         for t in labels):
+            labels = []  # the section's own title as the label of its only row (四's 案件数量)
         if not labels and single_row:
             if any(_nonblank(t) for _, t in values):
                 placer.place_row(row, single_row[0], "", 1.0, cols, values)

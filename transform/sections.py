@@ -67,7 +67,7 @@ def _section_labels() -> dict[str, frozenset[str]]:
         owners.setdefault(canonical_text(e.label_zh), set()).add(e.section)
     out: dict[str, set[str]] = {s: set() for s in SECTIONS}
     for label, secs in owners.items():
-        if len(secs) == 1 and len(label) >= 2:
+        if len(secs) == 1 and len(label) >= 2 and next(iter(secs)) in out:
             out[next(iter(secs))].add(label)
     return {s: frozenset(v) for s, v in out.items()}
 

@@ -20,8 +20,10 @@ _NUMBER = re.compile(r"^(?P<sign>[-+])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\
 _NEGATIVE_WORDS = ("减少", "减")
 _POSITIVE_WORDS = ("增加", "增")
 # Unit suffix → factor to 万元.
-_UNIT_TO_WAN = {"万元": 1.0, "元": 1e-4, "亿元": 1e4, "千元": 0.1}
-_AMOUNT = re.compile(r"^(?P<num>.*?)(?P<unit>万元|亿元|千元|元)?$")
+_UNIT_TO_WAN = {"万元": 1.0, "元": 1e-4, "亿元": 1e4, "千元": 0.1, "万": 1.0}
+_AMOUNT = re.compile(r"^(?P<num>.*?)(?P<unit>万元|亿元|千元|元|万)?$")
+# A count printed with its unit ("5件"): the template's count units, nothing else.
+_COUNT_UNIT = re.compile(r"^(?P<num>.+?)(?:件|项|条|个|次)$")
 
 
 def _clean(raw: str) -> str:
@@ -61,6 +63,9 @@ def parse_value(raw: str | None, *, signed: bool = False) -> tuple[float | None,
                     text = text[len(word):]
                     break
     m = _NUMBER.match(text)
+    if not m:
+        unit = _COUNT_UNIT.match(text)
+        m = _NUMBER.match(unit.group("num")) if unit else None
     if not m:
         return None, ValueStatus.UNREADABLE
     if m.group("sign") == "-":

@@ -1,0 +1,343 @@
+"""Tables and visible text of an HTML report page, or of a JS/JSON file carrying its HTML.
+
+Merged cells are expanded here by hand (not with pandas.read_html, which repeats a merged value
+into every covered position and so would duplicate numbers): the top-left position keeps the text,
+covered positions are None. Portals wrap content in layout tables, so only leaf tables (tables
+holding no table) are emitted. Some portals deliver the report as an escaped string literal inside
+a script; such strings are unescaped and parsed as the document.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape as html_unescape
+
+from lxml import etree, html
+
+from extract.text_decode import decode_html_bytes
+from ogi.config import EXTRACTOR_VERSION
+from ogi.models import ExtractedDocument, ExtractionError, RawTable
+
+HTML_EXTRACTOR = f"html:{EXTRACTOR_VERSION}"
+
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "head",
+        "title",
+        "select",
+        "iframe",
+        "object",
+        "svg",
+        "button",
+    }
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+        "caption", "section", "article", "header", "footer", "nav", "aside", "main", "blockquote", "pre",
+        "form", "fieldset", "address", "center", "hr", "figure", "figcaption",
+    }
+)  # fmt: skip
+_CELL_TAGS = frozenset({"td", "th"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WS = re.compile(r"\s+")
+_MARKUP = re.compile(r"<\s*(?:table|tr|td|th|p|div|span|br|h[1-6]|ul|li|font|strong|b)\b", re.I)
+_DOC_MARKERS = re.compile(r"<\s*(?:html|body|head|!doctype)\b", re.I)
+_TABLE_TAG = re.compile(r"<\s*table\b", re.I)
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_FROM_SCRIPT = "from HTML inside a script string literal"
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_MAX_SPAN = 1000  # a colspan/rowspan beyond this is an authoring error, not a layout
+
+
+def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = None) -> ExtractedDocument:
+    """Leaf tables and visible text of an HTML page (or of the report HTML inside a JS/JSON file).
+
+    A page without tables is not an error: it comes back with ``tables=[]`` for the transform
+    stage to judge.
+    """
+    if not data or not data.strip():
+        raise ExtractionError("empty HTML document")
+    text, encoding = decode_html_bytes(data, declared_charset)
+    warnings: list[str] = []
+    if "with replacements" in encoding:
+        warnings.append("page is neither valid UTF-8 nor GB18030: undecodable bytes were replaced")
+
+    if _is_script_payload(text):
+        fragments = html_fragments_in_script(text)
+        if not fragments:
+            warnings.append("script/JSON file holds no HTML in its string literals")
+            return _document([], sha256, "application/javascript", "", warnings)
+        root = _parse("\n".join(fragments))
+        return _document(
+            _tables(root, _FROM_SCRIPT), sha256, "application/javascript", visible_text(root), warnings
+        )
+
+    root = _parse(text)
+    tables = _tables(root, "")
+    page_text = visible_text(root)
+    if not any(_holds_numbers(t.rows) for t in tables):
+        # the page may be a shell (maybe with layout/navigation tables) that writes the report
+        # from a script string
+        scripts = "\n".join(s.text or "" for s in root.iter("script"))
+        fragments = html_fragments_in_script(scripts)
+        if any(_TABLE_TAG.search(f) for f in fragments):  # pieces may be written one by one
+            inner = _parse("\n".join(fragments))
+            script_tables = _tables(inner, _FROM_SCRIPT)
+            if script_tables:
+                warnings.append("data tables were found only inside <script> string literals")
+                tables = [
+                    RawTable(index=i, rows=t.rows, method=t.method, note=t.note)
+                    for i, t in enumerate([*tables, *script_tables])
+                ]
+                page_text = "\n".join(t for t in (page_text, visible_text(inner)) if t)
+    return _document(tables, sha256, "text/html", page_text, warnings)
+
+
+def _holds_numbers(grid: list[list[str | None]]) -> bool:
+    """Whether a grid has a cell that is a bare number, as report tables do and menus do not."""
+    return any(cell and _NUMBER.fullmatch(cell) for row in grid for cell in row)
+
+
+def _tables(root: etree._Element, note: str) -> list[RawTable]:
+    return [
+        RawTable(index=i, rows=grid, method="html", note=note)
+        for i, grid in enumerate(leaf_table_grids(root))
+    ]
+
+
+def _document(
+    tables: list[RawTable], sha256: str, media_type: str, text: str, warnings: list[str]
+) -> ExtractedDocument:
+    return ExtractedDocument(
+        sha256=sha256,
+        media_type=media_type,
+        tables=tables,
+        text=text,
+        extractor=HTML_EXTRACTOR,
+        warnings=warnings,
+    )
+
+
+def _parse(text: str) -> etree._Element:
+    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input that declares an encoding
+    if not text.strip():
+        raise ExtractionError("HTML document has no content")
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        root = html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"HTML cannot be parsed: {exc}") from exc
+    if root is None:
+        raise ExtractionError("HTML cannot be parsed: no document element")
+    return root
+
+
+def _is_script_payload(text: str) -> bool:
+    """A JS or JSON file (not an HTML page) whose strings may carry the report's HTML."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("<"):
+        return False
+    return not _DOC_MARKERS.search(text[:5000]) or bool(re.search(r"<\s*table\b[^>]*\\[\"']", text, re.I))
+
+
+# ------------------------------------------------------------------ tables
+
+
+def leaf_table_grids(root: etree._Element) -> list[list[list[str | None]]]:
+    """The grids of the document's leaf tables in document order, wrappers dropped.
+
+    A table holding another table is layout; a leaf table with at most one non-empty cell is a
+    box around content, not data.
+    """
+    grids = []
+    for table in root.iter("table"):
+        if table.xpath(".//table"):
+            continue
+        grid = table_grid(table)
+        filled = sum(1 for row in grid for cell in row if cell)
+        if filled >= 2:
+            grids.append(grid)
+    return grids
+
+
+def table_grid(table: etree._Element) -> list[list[str | None]]:
+    """The rectangular cell grid of one <table>, rowspan/colspan expanded with None."""
+    rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+    n_rows = len(rows)
+    placed: dict[tuple[int, int], str | None] = {}
+    width = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in _CELL_TAGS:
+                continue
+            while (r, c) in placed:
+                c += 1
+            colspan = _span(td.get("colspan"))
+            rowspan = _span(td.get("rowspan"), zero_means=n_rows - r)
+            rowspan = min(rowspan, n_rows - r)  # browsers clamp a span to the rows that exist
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    placed.setdefault((r + dr, c + dc), None)
+            placed[(r, c)] = cell_text(td)
+            c += colspan
+            width = max(width, c)
+    # positions no cell reaches (short rows) are empty, not covered
+    return [[placed.get((r, c), "") for c in range(width)] for r in range(n_rows)]
+
+
+def _span(value: str | None, zero_means: int = 1) -> int:
+    m = re.match(r"\s*(\d+)", value or "")
+    if not m:
+        return 1
+    n = int(m.group(1))
+    if n == 0:
+        return max(1, zero_means)
+    return min(n, _MAX_SPAN)
+
+
+def cell_text(cell: etree._Element) -> str:
+    """A cell's text: nested markup flattened, <br/> and paragraphs as "\\n", blanks as ""."""
+    return _render(cell, cell_sep=" ")
+
+
+# ------------------------------------------------------------------ text
+
+
+def visible_text(root: etree._Element) -> str:
+    """The page's visible text, one block (paragraph, table row) per line, cells tab-separated."""
+    title = root.find(".//title")
+    body = root.find("body")
+    parts = []
+    if title is not None and title.text and title.text.strip():
+        parts.append(_WS.sub(" ", title.text).strip())
+    rendered = _render(body if body is not None else root, cell_sep="\t")
+    if rendered:
+        parts.append(rendered)
+    return "\n".join(parts)
+
+
+def _hidden(el: etree._Element) -> bool:
+    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+
+
+def _render(root: etree._Element, *, cell_sep: str) -> str:
+    parts: list[str] = []
+    skipped: set[etree._Element] = set()
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else None
+        if event == "start":
+            if tag is None or tag in _SKIP_TAGS or (el is not root and _hidden(el)):
+                skipped.add(el)
+                walker.skip_subtree()
+                continue
+            if tag == "br" or tag in _BLOCK_TAGS:
+                parts.append("\n")
+            elif tag in _CELL_TAGS and el is not root:
+                parts.append(cell_sep)
+            if el.text:
+                parts.append(_WS.sub(" ", el.text))
+        else:
+            if el not in skipped and tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if el is not root and el.tail:
+                parts.append(_WS.sub(" ", el.tail))
+    lines = []
+    for line in "".join(parts).split("\n"):
+        line = re.sub(r" *\t[ \t]*", "\t", line).strip(" \t")
+        line = re.sub(r" {2,}", " ", line)
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ HTML inside script strings
+
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def unescape_js_string(body: str) -> str:
+    """The value of a JS/JSON string literal's body (quotes removed): \\n, \\", \\/, \\uXXXX,
+    surrogate pairs, \\x.., line continuations."""
+
+    def one(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if e.startswith("u{"):
+            return chr(int(e[2:-1], 16))
+        if e[0] == "u" and len(e) == 5:
+            return chr(int(e[1:], 16))
+        if e[0] == "x" and len(e) == 3:
+            return chr(int(e[1:], 16))
+        if e in ("\n", "\r\n", "\r", "\u2028", "\u2029"):
+            return ""  # line continuation
+        return _SIMPLE_ESCAPES.get(e, e)
+
+    out = _ESCAPE.sub(one, body)
+    if any("\ud800" <= ch <= "\udfff" for ch in out):
+        out = out.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return out
+
+
+_JS_TOKEN_START = re.compile(r"[\"'`/]")
+_JS_LITERAL = {
+    '"': re.compile(r'"((?:[^"\\\n]|\\[\s\S])*)"'),
+    "'": re.compile(r"'((?:[^'\\\n]|\\[\s\S])*)'"),
+    "`": re.compile(r"`((?:[^`\\]|\\[\s\S])*)`"),
+}
+
+
+def js_string_literals(source: str) -> list[str]:
+    """Bodies of the string literals of a JS/JSON source, in order, still escaped.
+
+    Comments are skipped so a quote in a comment does not desynchronize the scan; literals joined
+    with ``+`` are concatenated into one. Regex literals are not recognized (rare in data files).
+    """
+    out: list[str] = []
+    last_end = -1  # end of the previous literal, to detect "a" + "b"
+    i, n = 0, len(source)
+    while True:
+        m = _JS_TOKEN_START.search(source, i)
+        if not m:
+            return out
+        i = m.start()
+        ch = source[i]
+        if ch == "/":
+            nxt = source[i + 1 : i + 2]
+            if nxt == "/":
+                j = source.find("\n", i)
+                i = n if j < 0 else j + 1
+            elif nxt == "*":
+                j = source.find("*/", i + 2)
+                i = n if j < 0 else j + 2
+            else:
+                i += 1
+            continue
+        lit = _JS_LITERAL[ch].match(source, i)
+        if not lit:  # unterminated literal: skip the quote
+            i += 1
+            continue
+        body = lit.group(1)
+        if out and last_end >= 0 and source[last_end:i].strip() == "+":
+            out[-1] += body
+        else:
+            out.append(body)
+        i = last_end = lit.end()
+
+
+def html_fragments_in_script(source: str) -> list[str]:
+    """The unescaped string literals of a script that carry HTML markup, in order."""
+    fragments = []
+    for body in js_string_literals(source):
+        value = unescape_js_string(body)
+        if not _MARKUP.search(value) and "&lt;" in value:
+            value = html_unescape(value)  # some CMS APIs return the content HTML-escaped as well
+        if _MARKUP.search(value):
+            fragments.append(value)
+    return fragments

@@ -1,0 +1,238 @@
+"""Each sheet of a spreadsheet report (.xlsx via openpyxl, .xls/.et via xlrd) as one table.
+
+Cells come out as printed: an integral float is "12", not "12.0"; a percentage keeps its "%".
+Merged ranges keep their text in the top-left cell and None in the covered cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import zipfile
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from ogi.config import EXTRACTOR_VERSION
+from ogi.models import ExtractedDocument, ExtractionError, RawTable
+
+XLSX_EXTRACTOR = f"xlsx:{EXTRACTOR_VERSION}"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_MEDIA_TYPE = "application/vnd.ms-excel"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+Grid = list[list[str | None]]
+Merge = tuple[int, int, int, int]  # first row, first col, last row, last col; 0-based, inclusive
+
+
+def extract_spreadsheet(data: bytes, *, sha256: str, filename: str | None = None) -> ExtractedDocument:
+    """Every non-empty sheet as a RawTable (``note`` names the sheet), text = cells row by row.
+
+    Portals often serve an HTML table saved as ".xls"; such a file is read as HTML.
+    """
+    if not data:
+        raise ExtractionError(f"empty spreadsheet{_named(filename)}")
+    if data.startswith(b"PK"):
+        sheets, media_type, method = _xlsx_sheets(data, filename), XLSX_MEDIA_TYPE, "xlsx"
+    elif data.startswith(_OLE2_MAGIC):
+        sheets, media_type, method = _xls_sheets(data, filename), XLS_MEDIA_TYPE, "xls"
+    elif b"<table" in data[:200_000].lower():
+        from extract.html_tables import extract_html
+
+        doc = extract_html(data, sha256=sha256)
+        doc.warnings.append(f"spreadsheet{_named(filename)} is an HTML table; read as HTML")
+        return doc
+    else:
+        suffix = PurePosixPath(filename or "").suffix.lower() or "(none)"
+        raise ExtractionError(
+            f"not a spreadsheet{_named(filename)}: neither an .xlsx (zip) nor an .xls (OLE2) file "
+            f"(extension {suffix}, starts with {data[:8]!r})"
+        )
+    tables: list[RawTable] = []
+    text_lines: list[str] = []
+    for name, grid in sheets:
+        grid = _trim(grid)
+        if not grid:
+            continue
+        tables.append(RawTable(index=len(tables), rows=grid, method=method, note=f"sheet {name}"))
+        for row in grid:
+            line = "\t".join(c or "" for c in row).strip()
+            if line:
+                text_lines.append(line)
+    return ExtractedDocument(
+        sha256=sha256,
+        media_type=media_type,
+        tables=tables,
+        text="\n".join(text_lines),
+        extractor=XLSX_EXTRACTOR,
+    )
+
+
+def _named(filename: str | None) -> str:
+    return f" ({filename})" if filename else ""
+
+
+def _grid(n_rows: int, n_cols: int, value_at, merges: Iterable[Merge]) -> Grid:
+    grid: Grid = [[value_at(r, c) for c in range(n_cols)] for r in range(n_rows)]
+    for r0, c0, r1, c1 in merges:
+        for r in range(r0, min(r1, n_rows - 1) + 1):
+            for c in range(c0, min(c1, n_cols - 1) + 1):
+                if (r, c) != (r0, c0):
+                    grid[r][c] = None
+    return grid
+
+
+def _trim(grid: Grid) -> Grid:
+    """Drop empty rows and columns around the content: formatting inflates the used range, and
+    .xls sheets always start at A1. Leading rows/columns go only when wholly "" (not covered)."""
+    while grid and not any(grid[-1]):
+        grid.pop()
+    while grid and all(v == "" for v in grid[0]):
+        grid.pop(0)
+    if not grid:
+        return grid
+    width = max((c + 1 for row in grid for c, v in enumerate(row) if v), default=0)
+    first = 0
+    while first < width and all(row[first] == "" for row in grid):
+        first += 1
+    return [row[first:width] for row in grid] if width else []
+
+
+# ------------------------------------------------------------------ .xlsx
+
+
+def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ExtractionError(f"not a readable .xlsx file{_named(filename)}: {exc}") from exc
+    except Exception as exc:  # openpyxl raises InvalidFileException and XML errors on bad parts
+        raise ExtractionError(
+            f"not a readable .xlsx file{_named(filename)}: {type(exc).__name__}: {exc}"
+        ) from exc
+    sheets = []
+    try:
+        for ws in wb.worksheets:
+            if ws.max_row < 1 or ws.max_column < 1:
+                continue
+            r_off, c_off = ws.min_row, ws.min_column
+            n_rows, n_cols = ws.max_row - r_off + 1, ws.max_column - c_off + 1
+            cells = {
+                (cell.row - r_off, cell.column - c_off): cell
+                for row in ws.iter_rows(min_row=r_off, min_col=c_off)
+                for cell in row
+            }
+
+            def value_at(r: int, c: int, cells=cells) -> str:
+                cell = cells.get((r, c))
+                return "" if cell is None else format_value(cell.value, cell.number_format)
+
+            merges = [
+                (m.min_row - r_off, m.min_col - c_off, m.max_row - r_off, m.max_col - c_off)
+                for m in ws.merged_cells.ranges
+            ]
+            sheets.append((ws.title, _grid(n_rows, n_cols, value_at, merges)))
+    finally:
+        wb.close()
+    return sheets
+
+
+# ------------------------------------------------------------------ .xls
+
+
+def _xls_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except NotImplementedError:
+        book = None
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, ...
+        raise ExtractionError(
+            f"not a readable .xls file{_named(filename)}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if book is None:  # formatting (hence merge) records unsupported for this file
+        try:
+            book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        except Exception as exc:
+            raise ExtractionError(
+                f"not a readable .xls file{_named(filename)}: {type(exc).__name__}: {exc}"
+            ) from exc
+    sheets = []
+    try:
+        for i in range(book.nsheets):
+            sh = book.sheet_by_index(i)
+            if sh.nrows == 0 or sh.ncols == 0:
+                continue
+
+            def value_at(r: int, c: int, sh=sh) -> str:
+                if c >= sh.row_len(r):
+                    return ""
+                return _xls_value(sh.cell(r, c), book)
+
+            merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in getattr(sh, "merged_cells", [])]
+            sheets.append((sh.name, _grid(sh.nrows, sh.ncols, value_at, merges)))
+    finally:
+        book.release_resources()
+    return sheets
+
+
+def _xls_value(cell, book) -> str:
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return ""
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        fmt = ""
+        if book.formatting_info and cell.xf_index is not None:
+            xf = book.xf_list[cell.xf_index]
+            fmt_obj = book.format_map.get(xf.format_key)
+            fmt = fmt_obj.format_str if fmt_obj else ""
+        return format_value(cell.value, fmt)
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return format_value(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode), "")
+        except (ValueError, OverflowError):
+            return format_value(cell.value, "")
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if cell.value else "FALSE"
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERR")
+    return format_value(cell.value, "")
+
+
+# ------------------------------------------------------------------ values
+
+
+def format_value(value, number_format: str | None = "") -> str:
+    """A cell value as the sheet prints it (near enough): 12.0 → "12", 0.25 with "0%" → "25%"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        if number_format and "%" in number_format:
+            return _number(value * 100) + "%"
+        return _number(value)
+    text = str(value)
+    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+
+
+def _number(x: float) -> str:
+    x = round(x, 10)  # binary noise from the *100 above or from formulas: 0.30000000000000004
+    if x == int(x):
+        return str(int(x))
+    s = repr(x)
+    if "e" in s or "E" in s:
+        s = f"{x:.10f}".rstrip("0").rstrip(".")
+    return s
