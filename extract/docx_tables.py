@@ -12,7 +12,6 @@ import zipfile
 
 from docx import Document
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
 
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError, RawTable
@@ -22,7 +21,11 @@ DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
 
 _W_TBL, _W_TR, _W_TC, _W_P, _W_SDT = qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:p"), qn("w:sdt")
 _W_SDT_CONTENT, _W_CUSTOM_XML = qn("w:sdtContent"), qn("w:customXml")
+_W_T, _W_TAB, _W_BR, _W_CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+_W_TXBX, _W_DEL = qn("w:txbxContent"), qn("w:del")
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# properties (pPr holds tab-stop definitions also named w:tab), deleted text, text boxes
+_NOT_TEXT = frozenset({qn("w:pPr"), qn("w:rPr"), _W_DEL, _W_TXBX, _MC_FALLBACK, _W_P})
 
 
 def extract_docx(data: bytes, *, sha256: str) -> ExtractedDocument:
@@ -111,8 +114,28 @@ def cell_text(tc) -> str:
 
 
 def _paragraph_text(p) -> str:
-    text = Paragraph(p, None).text
-    return "\n".join(" ".join(part.split()) for part in text.split("\n")).strip()
+    """A paragraph's text including runs inside hyperlinks, tracked insertions, smart tags and
+    inline content controls (python-docx's ``Paragraph.text`` skips some of these); deleted text,
+    field codes and text boxes (read as their own paragraphs/tables) are left out."""
+    parts: list[str] = []
+    _collect_run_text(p, parts)
+    text = "".join(parts)
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+
+
+def _collect_run_text(el, parts: list[str]) -> None:
+    for child in el:
+        tag = child.tag
+        if tag == _W_T:
+            parts.append(child.text or "")
+        elif tag == _W_TAB:
+            parts.append("\t")
+        elif tag in (_W_BR, _W_CR):
+            parts.append("\n")
+        elif tag in _NOT_TEXT:
+            continue
+        elif len(child):
+            _collect_run_text(child, parts)
 
 
 def _block_lines(container) -> list[str]:

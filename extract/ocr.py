@@ -306,12 +306,19 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
             if cell.r0 == 0 and not text and (cell.r1 > cell.r0 or cell.c1 > cell.c0)
         ]
         rows = table_grid(cells, recognised)
+        y0, y1 = min(c.y for c in cells), max(c.y + c.h for c in cells)
         tables.append(
             PageTable(
-                page=page_no, rows=rows, method="ocr", confidence=confidence, top_regions=top, note=note
+                page=page_no,
+                rows=rows,
+                method="ocr",
+                confidence=confidence,
+                top_regions=top,
+                note=note,
+                top_frac=round(y0 / gray.shape[0], 4),
+                bottom_frac=round(y1 / gray.shape[0], 4),
             )
         )
-        y0, y1 = min(c.y for c in cells), max(c.y + c.h for c in cells)
         x0, x1 = min(c.x for c in cells), max(c.x + c.w for c in cells)
         blocks.append((y0, "\n".join(" ".join(c for c in row if c) for row in rows)))
         if masked is not None:

@@ -34,6 +34,9 @@ class PageTable:
     # cells of text-less merged regions touching row 0 (a merge continued from the page before)
     top_regions: list[set[tuple[int, int]]] = field(default_factory=list)
     note: str = ""
+    # where the table starts and ends, as fractions of the page height from the top (None: unknown)
+    top_frac: float | None = None
+    bottom_frac: float | None = None
 
     @property
     def ncols(self) -> int:
@@ -165,6 +168,11 @@ def _to_page_table(t, method: str) -> PageTable:
     grid, top_regions = grid_from_cells(texts, regions)
     acc = getattr(t, "accuracy", None)
     edges = sorted({round(x, 1) for c in t.cols for x in c}) if t.cols else []
+    top_frac = bottom_frac = None
+    size, bbox = getattr(t, "pdf_size", None), getattr(t, "_bbox", None)
+    if size and bbox and size[1]:
+        top_frac = round(1 - bbox[3] / size[1], 4)  # PDF y runs upwards
+        bottom_frac = round(1 - bbox[1] / size[1], 4)
     return PageTable(
         page=int(t.page),
         rows=grid,
@@ -172,6 +180,8 @@ def _to_page_table(t, method: str) -> PageTable:
         confidence=round(acc / 100.0, 4) if acc is not None else None,
         col_edges=edges,
         top_regions=top_regions,
+        top_frac=top_frac,
+        bottom_frac=bottom_frac,
     )
 
 
@@ -293,6 +303,14 @@ def _columns_match(a: PageTable, b: PageTable, tol: float = 6.0) -> bool:
     return all(abs(x - y) <= tol for x, y in zip(a.col_edges, b.col_edges, strict=True))
 
 
+def _meets_at_page_break(a: PageTable, b: PageTable, near: float = 0.3) -> bool:
+    """The first table runs to the lower part of its page and the second starts in the upper part
+    of the next (no heading or prose between them)."""
+    if a.bottom_frac is not None and a.bottom_frac < 1 - near:
+        return False
+    return b.top_frac is None or b.top_frac <= near
+
+
 def _repeated_header_rows(a: PageTable, b: PageTable) -> int:
     """How many leading rows of b repeat the leading rows of a (a header printed again)."""
     n = 0
@@ -323,8 +341,8 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
     """Join a table continued on the next page into one RawTable with ``row_pages``.
 
     Two tables are joined when the second is the first table of the next page, the first is the
-    last table of its page, their columns line up, and the second does not open with a caption
-    row. A repeated header is dropped; a row cut by the page break is merged back; text-less merged
+    last table of its page, the first ends low on its page and the second starts high on its own,
+    their columns line up, and the second does not open with a caption row. A repeated header is dropped; a row cut by the page break is merged back; text-less merged
     cells at the top of the continuation (a vertical merge crossing the break) become None.
     """
     out: list[RawTable] = []
@@ -341,6 +359,7 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
             and prev_last_on_page
             and prev is cur_pt
             and _columns_match(cur_pt, t)
+            and _meets_at_page_break(cur_pt, t)
             and t.rows
             and not _is_title_row(t.rows[0])
         )

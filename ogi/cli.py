@@ -62,10 +62,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo server is on loopback: no need to space requests out as for a real portal.
     os.environ.setdefault("OGI_MIN_INTERVAL", "0")
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
-    with serve_directory() as base_url:
+    # A stable port keeps the demo URLs the same from run to run (so the second run sees them as
+    # known and asks "changed since?"); fall back to any free port when it is taken.
+    port = int(os.environ.get("OGI_DEMO_PORT", "8765"))
+    try:
+        server = serve_directory(port=port)
+        base_url = server.__enter__()
+    except OSError:
+        server = serve_directory(port=0)
+        base_url = server.__enter__()
+        print(f"port {port} is busy: demo URLs differ from earlier runs, so documents show as new URLs")
+    try:
         print(f"demo agency websites served at {base_url}")
         summary = nightly(registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home),
                           expected_years=list(range(2020, 2025)), include_universe=False)
+    finally:
+        server.__exit__(None, None, None)
     _print_summary(summary)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -234,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Prefect's temporary local server runs its database migrations on a fresh home: give it time.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
     return args.func(args)
 

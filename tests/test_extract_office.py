@@ -63,6 +63,20 @@ def test_docx_merged_cells_expand_to_none():
     assert lines[-1] == "共收到政府信息公开申请5件。"
 
 
+def test_docx_paragraph_text_ignores_tab_stop_definitions_and_keeps_breaks():
+    from docx.shared import Cm
+
+    doc = Document()
+    p = doc.add_paragraph("一、总体情况")
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(3))  # a w:tab inside w:pPr, not text
+    run = doc.add_paragraph("共收到申请").add_run()
+    run.add_break()
+    run.add_text("12件")
+    buf = io.BytesIO()
+    doc.save(buf)
+    assert extract_docx(buf.getvalue(), sha256="p").text == "一、总体情况\n共收到申请\n12件"
+
+
 def test_docx_garbage_is_an_extraction_error():
     with pytest.raises(ExtractionError, match="docx"):
         extract_docx(b"PK\x03\x04 not really a zip", sha256="x")
@@ -172,3 +186,9 @@ def test_corrupt_doc_conversion_fails_clearly():
         convert_with_libreoffice(
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, suffix=".doc", timeout_s=60
         )
+
+
+@pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) is not installed")
+def test_conversion_timeout_fails_clearly():
+    with pytest.raises(ExtractionError, match="timed out after 0.05 s"):
+        convert_with_libreoffice(_docx_with_merges(), suffix=".docx", target="doc", timeout_s=0.05)
