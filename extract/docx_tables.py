@@ -13,6 +13,7 @@ import zipfile
 from docx import Document
 from docx.oxml.ns import qn
 
+from extract.text_decode import INVISIBLE_CHARS
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError, RawTable
 
@@ -119,7 +120,7 @@ def _paragraph_text(p) -> str:
     field codes and text boxes (read as their own paragraphs/tables) are left out."""
     parts: list[str] = []
     _collect_run_text(p, parts)
-    text = "".join(parts)
+    text = "".join(parts).translate(INVISIBLE_CHARS)
     return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
 
 

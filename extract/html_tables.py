@@ -14,7 +14,7 @@ from html import unescape as html_unescape
 
 from lxml import etree, html
 
-from extract.text_decode import decode_html_bytes
+from extract.text_decode import INVISIBLE_CHARS, decode_html_bytes
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError, RawTable
 
@@ -249,7 +249,7 @@ def _render(root: etree._Element, *, cell_sep: str) -> str:
             if el is not root and el.tail:
                 parts.append(_WS.sub(" ", el.tail))
     lines = []
-    for line in "".join(parts).split("\n"):
+    for line in "".join(parts).translate(INVISIBLE_CHARS).split("\n"):
         line = re.sub(r" *\t[ \t]*", "\t", line).strip(" \t")
         line = re.sub(r" {2,}", " ", line)
         if line:

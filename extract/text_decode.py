@@ -10,6 +10,10 @@ from __future__ import annotations
 import codecs
 import re
 
+# zero-width characters and soft hyphens: invisible on the page, but "\u200b12" does not read as 12.
+# A str.translate table for the extractors.
+INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
+
 # BOMs, longest first (the UTF-32 LE BOM starts with the UTF-16 LE one)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

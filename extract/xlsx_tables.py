@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from extract.text_decode import INVISIBLE_CHARS
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError, RawTable
 
@@ -224,7 +225,7 @@ def format_value(value, number_format: str | None = "") -> str:
         if number_format and "%" in number_format:
             return _number(value * 100) + "%"
         return _number(value)
-    text = str(value)
+    text = str(value).translate(INVISIBLE_CHARS)
     return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
 
 

@@ -7,6 +7,7 @@ never stops the night.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from typing import Any
 
@@ -16,13 +17,29 @@ from ogi.models import ExtractionError, ParsedReport
 from transform.parse import parse_report
 from transform.validate import validate
 
+# PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
+# not even on different documents: it would crash the process. Prefect's default task runner uses
+# threads, so binary documents are processed one at a time per process; HTML and text run freely.
+# Parallelism across documents comes from processes (Dask/Ray workers), not threads.
+_PDFIUM_LOCK = threading.Lock()
+
+
+def _is_markup(data: bytes) -> bool:
+    head = data[:2048].lstrip().lower()
+    return not head.startswith(b"%pdf") and (b"<html" in head or b"<!doctype" in head or b"<table" in head
+                                             or b"<meta" in head)
+
 
 def analyse(
     data: bytes, *, sha256: str, filename: str | None = None, media_type: str | None = None,
     report_year: int | None = None,
 ) -> ParsedReport:
     """Extract, normalize and validate one document; raises ExtractionError for unreadable input."""
-    doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
+    if _is_markup(data):
+        doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
+    else:
+        with _PDFIUM_LOCK:
+            doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
     report = parse_report(doc, report_year=report_year)
     return validate(report, doc.text)
 

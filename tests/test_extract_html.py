@@ -136,7 +136,7 @@ def test_rowspan_colspan_nested_spans_and_blanks():
       <thead><tr><th rowspan="2">项目</th><th colspan="2"><span><font>申请</font>人</span></th></tr>
       <tr><th>自然人</th><th>法人<br>或其他组织</th></tr></thead>
       <tbody>
-      <tr><td><p><b>本年</b><span style="x">新收</span></p></td><td><font><span>1</span>2</font></td><td>&nbsp;</td></tr>
+      <tr><td><p><b>本年</b><span style="x">新收</span><span style="display:none">隐藏</span></p></td><td><font><span>\u200b1</span>2</font></td><td>&nbsp;</td></tr>
       <tr><td rowspan="2">办理<br/>结果</td><td colspan="2" rowspan="2">3
       </td></tr>
       <tr></tr>
