@@ -81,11 +81,12 @@ def _sniff_ole2(data: bytes, ext: str) -> str:
     """.doc, .wps and .xls share the OLE2 container; the stream names inside tell them apart."""
     if ext in (".doc", ".wps", ".xls", ".et"):
         return _BY_EXTENSION[ext]
-    # Directory entries are UTF-16LE names; a cheap scan of the bytes is enough to tell.
-    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data[:65536]:
-        return XLS
+    # Directory entries are UTF-16LE names; a cheap scan of the bytes is enough to tell. Word's
+    # stream name is checked first: a document's own UTF-16 text may well contain "Book".
     if "WordDocument".encode("utf-16-le") in data:
         return DOC
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return XLS
     return DOC
 
 

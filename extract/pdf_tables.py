@@ -208,6 +208,7 @@ def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
     return [t for t in tables if sum(1 for r in t.rows if sum(1 for c in r if c) >= 2) >= 2]
 
 
+RULED_BONUS = 0.1
 VECTOR, RASTER, STREAM = "camelot-lattice(vector)", "camelot-lattice(raster)", "camelot-stream"
 
 
@@ -238,15 +239,24 @@ def _set_score(tables: list[PageTable]) -> float:
 
 
 def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTable]:
-    """Keep the candidate set whose grids are more consistent; note which won and why."""
+    """Keep the candidate set whose grids are more consistent; note which won and why.
+
+    Ruled cells are direct evidence of the grid (merges included), so a lattice candidate wins
+    unless a stream parse is clearly (by more than ``RULED_BONUS``) more consistent.
+    """
     scored = {m: _set_score(ts) for m, ts in candidates.items() if ts}
     if not scored:
         return []
-    winner = max(scored, key=lambda m: (scored[m], m.startswith("camelot-lattice")))
+
+    def rank(m: str) -> tuple[float, bool]:
+        ruled = m.startswith("camelot-lattice")
+        return (scored[m] + (RULED_BONUS if ruled else 0.0), ruled)
+
+    winner = max(scored, key=rank)
     tables = candidates[winner]
     why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
     if len(scored) > 1:
-        note = f"page {page}: {winner} chosen on grid consistency ({why})"
+        note = f"page {page}: {winner} chosen on grid consistency ({why}; ruled +{RULED_BONUS})"
     else:
         note = f"page {page}: only {winner} found a table (grid consistency {why})"
     for t in tables:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import warnings
 import zipfile
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -76,8 +77,8 @@ def _named(filename: str | None) -> str:
 def _grid(n_rows: int, n_cols: int, value_at, merges: Iterable[Merge]) -> Grid:
     grid: Grid = [[value_at(r, c) for c in range(n_cols)] for r in range(n_rows)]
     for r0, c0, r1, c1 in merges:
-        for r in range(r0, min(r1, n_rows - 1) + 1):
-            for c in range(c0, min(c1, n_cols - 1) + 1):
+        for r in range(max(r0, 0), min(r1, n_rows - 1) + 1):
+            for c in range(max(c0, 0), min(c1, n_cols - 1) + 1):
                 if (r, c) != (r0, c0):
                     grid[r][c] = None
     return grid
@@ -106,7 +107,9 @@ def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+        with warnings.catch_warnings():  # "extension is not supported" noise on WPS/Excel extras
+            warnings.simplefilter("ignore", UserWarning)
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ExtractionError(f"not a readable .xlsx file{_named(filename)}: {exc}") from exc
     except Exception as exc:  # openpyxl raises InvalidFileException and XML errors on bad parts
@@ -116,24 +119,26 @@ def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
     sheets = []
     try:
         for ws in wb.worksheets:
-            if ws.max_row < 1 or ws.max_column < 1:
-                continue
-            r_off, c_off = ws.min_row, ws.min_column
-            n_rows, n_cols = ws.max_row - r_off + 1, ws.max_column - c_off + 1
-            cells = {
-                (cell.row - r_off, cell.column - c_off): cell
-                for row in ws.iter_rows(min_row=r_off, min_col=c_off)
+            # bounds from the cells holding values: styling alone can stretch max_row to 1048576
+            values = {
+                (cell.row, cell.column): format_value(cell.value, cell.number_format)
+                for row in ws.iter_rows()
                 for cell in row
+                if cell.value is not None
             }
+            values = {pos: v for pos, v in values.items() if v}
+            if not values:
+                continue
+            ranges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+            r_off = min(r for r, _ in values)
+            c_off = min(c for _, c in values)
+            n_rows = max(r for r, _ in values) - r_off + 1
+            n_cols = max(c for _, c in values) - c_off + 1
+            merges = [(r0 - r_off, c0 - c_off, r1 - r_off, c1 - c_off) for r0, c0, r1, c1 in ranges]
 
-            def value_at(r: int, c: int, cells=cells) -> str:
-                cell = cells.get((r, c))
-                return "" if cell is None else format_value(cell.value, cell.number_format)
+            def value_at(r: int, c: int, values=values, r_off=r_off, c_off=c_off) -> str:
+                return values.get((r + r_off, c + c_off), "")
 
-            merges = [
-                (m.min_row - r_off, m.min_col - c_off, m.max_row - r_off, m.max_col - c_off)
-                for m in ws.merged_cells.ranges
-            ]
             sheets.append((ws.title, _grid(n_rows, n_cols, value_at, merges)))
     finally:
         wb.close()

@@ -37,13 +37,16 @@ SELECT * EXCLUDE (rn) FROM (
 CREATE OR REPLACE VIEW report_facts AS
 SELECT fl.* FROM facts_labeled fl JOIN report_documents rd USING (sha256);
 
--- The panel: comparable variables lined up across all report years via the crosswalk.
+-- The panel: comparable variables lined up across all report years via the crosswalk (a series
+-- joins the codes that measure the same thing in different template versions; '*' = every column).
 CREATE OR REPLACE VIEW panel AS
 SELECT x.series_id, x.label_en AS series_label_en, x.label_zh AS series_label_zh, x.comparability,
        rf.agency_id, rf.agency_name, rf.report_year, rf.template_version,
        rf.value, rf.value_status, rf.unit, rf.row_code, rf.col_code, rf.sha256, rf.page
 FROM report_facts rf
-JOIN crosswalk x ON x.row_code = rf.row_code AND (x.col_code = rf.col_code OR x.col_code IS NULL OR x.col_code = '');
+JOIN crosswalk x ON x.row_code = rf.row_code
+                AND (x.col_code = rf.col_code OR x.col_code IN ('*', '') OR x.col_code IS NULL)
+WHERE x.comparability IN ('exact', 'approximate');
 
 -- Identity check results per report, with the agency and year.
 CREATE OR REPLACE VIEW checks_labeled AS

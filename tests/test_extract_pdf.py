@@ -8,7 +8,17 @@ import re
 import pytest
 
 from extract import extract_document
-from extract.pdf_tables import PageTable, grid_consistency, grid_from_cells, stitch
+from extract.pdf_tables import (
+    RASTER,
+    STREAM,
+    VECTOR,
+    PageTable,
+    arbitrate,
+    grid_consistency,
+    grid_from_cells,
+    pdf_candidates,
+    stitch,
+)
 from extract.pdf_text import text_quality
 from ogi.models import ExtractionError, RawTable
 from tests.conftest import shared_path
@@ -205,6 +215,27 @@ def test_stitch_keeps_captioned_tables_apart():
     assert len(stitch([a, b])) == 2
 
 
+def test_stitch_needs_the_tables_to_meet_at_the_page_break():
+    def pt(page, rows, top, bottom):
+        return PageTable(page, rows, "camelot-lattice", 1.0, top_frac=top, bottom_frac=bottom)
+
+    a = pt(1, [["甲", "1"], ["乙", "2"]], 0.5, 0.93)
+    assert len(stitch([a, pt(2, [["丙", "3"]], 0.08, 0.2)])) == 1
+    # a table that ends mid-page, or one that starts below a heading, is a new table
+    assert len(stitch([pt(1, a.rows, 0.1, 0.45), pt(2, [["丙", "3"]], 0.08, 0.2)])) == 2
+    assert len(stitch([a, pt(2, [["丙", "3"]], 0.55, 0.7)])) == 2
+
+
+def test_pdf_candidates_expose_every_parse(hongze_bytes, tmp_path):
+    path = tmp_path / "h.pdf"
+    path.write_bytes(hongze_bytes)
+    cands = pdf_candidates(str(path), [4])
+    assert set(cands[4]) == {VECTOR, RASTER, STREAM}
+    assert len(cands[4][VECTOR]) == 2 and len(cands[4][RASTER]) == 2
+    chosen = arbitrate(4, cands[4])
+    assert chosen and chosen[0].method == "camelot-lattice" and "grid consistency" in chosen[0].note
+
+
 def test_grid_consistency_prefers_numeric_grids():
     good = [["项目", "甲", "乙"], ["行政许可", "1", "2"], ["行政处罚", "0", "3"]]
     bad = [["项目 甲", "乙"], ["行政许", "可 1 2"], ["行政处罚 0", "3", "x"]]
@@ -239,6 +270,7 @@ def _scanned_copy(src_pdf: bytes, pages: list[int], out_path, dpi: int = 200, an
     return out_path.read_bytes()
 
 
+@pytest.mark.slow  # ~10 s on an idle 2-core machine, up to ~50 s when the cores are shared
 def test_scanned_pages_are_read_by_ocr_cell_by_cell(hongze, hongze_bytes, tmp_path):
     scanned = _scanned_copy(hongze_bytes, [3, 4], tmp_path / "scan.pdf")
     doc = extract_document(scanned, sha256="scan", filename="scan.pdf")

@@ -92,3 +92,32 @@ def test_readme_query_and_identity_failure_flagged(demo_runs):
         con.close()
     exp = _expected()["identity_failure"]
     assert any(f[0] == exp["agency_id"] and f[1] == exp["report_year"] for f in failed), failed
+
+
+def test_panel_lines_up_comparable_variables_across_template_versions(demo_runs):
+    home, _, _ = demo_runs
+    con = connect(Settings.from_env_with_home(home).db_path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT report_year, template_version, value FROM panel WHERE series_id = 'requests_new' "
+            "AND agency_id = 'qingwu-xian' AND col_code = 's3c.total' ORDER BY report_year"
+        ).fetchall()
+        cross = con.execute(
+            "SELECT report_year, status, carried_out_previous_year, carried_in_this_year FROM cross_year_checks "
+            "WHERE agency_id = 'qingwu-xian' ORDER BY report_year"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [(r[0], r[1]) for r in rows] == [(2020, "2019"), (2023, "2021"), (2024, "2021")]
+    truth = {}
+    for year in (2020, 2023, 2024):
+        path = DEMO / "truth" / f"qingwu-xian__{year}__report.csv"
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            truth[(year, row["row_code"], row["col_code"])] = row["value"]
+    assert [r[2] for r in rows] == [float(truth[(y, "s3.new", "s3c.total")]) for y in (2020, 2023, 2024)]
+    # 2024's 上年结转 against 2023's 结转下年度: the view decides, from the two reports' cells.
+    (year, status, prev_out, cur_in), = cross
+    assert year == 2024
+    assert prev_out == float(truth[(2023, "s3.carried_out", "s3c.total")])
+    assert cur_in == float(truth[(2024, "s3.carried_in", "s3c.total")])
+    assert status == ("passed" if prev_out == cur_in else "failed")
