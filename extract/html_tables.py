@@ -70,8 +70,9 @@ def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = Non
     if _is_script_payload(text):
         fragments = html_fragments_in_script(text)
         if not fragments:
-            warnings.append("script/JSON file holds no HTML in its string literals")
-            return _document([], sha256, "application/javascript", "", warnings)
+            # plain text served as a page, or a script without report HTML: keep the text as is
+            warnings.append("not HTML, and no HTML in string literals: read as plain text")
+            return _document([], sha256, "text/plain", text.strip(), warnings)
         root = _parse("\n".join(fragments))
         return _document(
             _tables(root, _FROM_SCRIPT), sha256, "application/javascript", visible_text(root), warnings

@@ -321,10 +321,11 @@ def _meets_at_page_break(a: PageTable, b: PageTable, near: float = 0.3) -> bool:
     return b.top_frac is None or b.top_frac <= near
 
 
-def _repeated_header_rows(a: PageTable, b: PageTable) -> int:
-    """How many leading rows of b repeat the leading rows of a (a header printed again)."""
+def _repeated_header_rows(first: list[list[str | None]], cont: list[list[str | None]]) -> int:
+    """How many leading rows of a continuation repeat the table's first rows (a header printed
+    again on every page)."""
     n = 0
-    while n < len(b.rows) and n < len(a.rows) - 1 and _key(a.rows[n]) and _key(a.rows[n]) == _key(b.rows[n]):
+    while n < len(cont) and n < len(first) - 1 and _key(first[n]) and _key(first[n]) == _key(cont[n]):
         n += 1
     return n
 
@@ -352,8 +353,9 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
 
     Two tables are joined when the second is the first table of the next page, the first is the
     last table of its page, the first ends low on its page and the second starts high on its own,
-    their columns line up, and the second does not open with a caption row. A repeated header is dropped; a row cut by the page break is merged back; text-less merged
-    cells at the top of the continuation (a vertical merge crossing the break) become None.
+    their columns line up, and the second does not open with a caption row. A repeated header is
+    dropped; a row cut by the page break is merged back; text-less merged cells at the top of the
+    continuation (a vertical merge crossing the break) become None.
     """
     out: list[RawTable] = []
     cur: RawTable | None = None
@@ -380,7 +382,7 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
                 for r, c in region:
                     rows[r][c] = None
             notes = [f"stitched page {t.page} onto page {cur.page}"]
-            skip = _repeated_header_rows(cur_pt, t)
+            skip = _repeated_header_rows(cur.rows, rows)
             if skip:
                 rows = rows[skip:]
                 notes.append(f"dropped {skip} repeated header row(s)")

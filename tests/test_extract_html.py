@@ -226,6 +226,8 @@ def test_json_payload_escaped_the_go_or_entity_way():
     assert doc.tables[0].rows == [["规章", "", "3"]]
 
 
-def test_js_file_without_html_gives_no_tables():
+def test_plain_text_or_js_without_html_gives_no_tables():
     doc = extract_html(b'var menu = [{"name": "\\u653f\\u7b56"}];', sha256="m")
-    assert doc.tables == [] and doc.text == "" and doc.warnings
+    assert doc.tables == [] and doc.warnings
+    doc = extract_html("一、总体情况\n共收到申请5件\n".encode("gbk"), sha256="t")
+    assert doc.tables == [] and doc.text == "一、总体情况\n共收到申请5件"

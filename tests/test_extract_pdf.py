@@ -199,6 +199,17 @@ def test_stitch_drops_repeated_header_and_merges_cut_row():
     assert "repeated header" in t.note and "cut by the page break" in t.note
 
 
+def test_stitch_three_pages_drops_every_repeated_header():
+    header = ["项目", "数量"]
+    pages = [
+        PageTable(page=p, rows=[header, [f"行{p}", str(p)]], method="camelot-lattice", confidence=1.0)
+        for p in (1, 2, 3)
+    ]
+    (t,) = stitch(pages)
+    assert t.rows == [header, ["行1", "1"], ["行2", "2"], ["行3", "3"]]
+    assert t.row_pages == [1, 1, 2, 3]
+
+
 def test_stitch_keeps_captioned_tables_apart():
     a = PageTable(
         page=1,
