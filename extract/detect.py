@@ -16,6 +16,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOC = "application/msword"
 XLS = "application/vnd.ms-excel"
 WPS = "application/vnd.ms-works"  # Kingsoft WPS Writer .wps (an OLE2 container like .doc)
+TEXT = "text/plain"  # a report that reaches us only as text (a text page, a converted PDF's text)
 OCTET = "application/octet-stream"
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -32,6 +33,7 @@ _BY_EXTENSION = {
     ".xls": XLS,
     ".et": XLS,  # WPS spreadsheet, OLE2 like .xls
     ".wps": WPS,
+    ".txt": TEXT,
 }
 
 _DECLARED = {
@@ -48,6 +50,7 @@ _DECLARED = {
     "application/vnd.ms-excel": XLS,
     "application/vnd.ms-works": WPS,
     "application/kswps": WPS,
+    "text/plain": TEXT,
 }
 
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<table|<div|<p[\s>]|<!--)", re.I)
@@ -124,4 +127,25 @@ def sniff_media_type(data: bytes, filename: str | None = None, declared: str | N
             return _DECLARED[base]
     if re.search(rb"<table|<tr|<td", data[:200000], re.I):
         return HTML
+    if _is_text(data):
+        return TEXT
     return OCTET
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 or GB18030 text without NULs or control bytes (other than layout whitespace)."""
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            text = sample.decode(enc)
+        except UnicodeDecodeError:
+            # a multi-byte character cut at the sample's end is still text
+            try:
+                text = sample[:-3].decode(enc)
+            except UnicodeDecodeError:
+                continue
+        bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+        return bad <= len(text) // 1000
+    return False

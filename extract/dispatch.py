@@ -38,7 +38,8 @@ def extract_document(
     kind = detect.sniff_media_type(data, filename, media_type)
     if kind == detect.PDF:
         return extract_pdf(data, sha256=sha256)
-    if kind in (detect.HTML, detect.JAVASCRIPT):
+    if kind in (detect.HTML, detect.JAVASCRIPT, detect.TEXT):
+        # plain text goes the same way: decoded, no tables, its text kept for the text-layout reader
         from extract.html_tables import extract_html
 
         return extract_html(data, sha256=sha256, declared_charset=_charset(media_type))

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from extract import extract_document
-from extract.detect import DOC, DOCX, HTML, JAVASCRIPT, OCTET, PDF, WPS, XLS, XLSX, sniff_media_type
+from extract.detect import DOC, DOCX, HTML, JAVASCRIPT, OCTET, PDF, TEXT, WPS, XLS, XLSX, sniff_media_type
 from ogi.models import ExtractionError
 from tests.conftest import shared_path
 
@@ -49,7 +49,15 @@ def test_text_documents():
     assert sniff_media_type(b'var html = "<table><tr><td>1</td></tr></table>";', None, None) == JAVASCRIPT
     assert sniff_media_type(b"hello", "page.shtml", None) == HTML
     assert sniff_media_type(b"hello", "download.do?id=3", "text/html; charset=gbk") == HTML
-    assert sniff_media_type(b"hello", None, None) == OCTET
+    assert sniff_media_type(b"hello", None, None) == TEXT
+    assert sniff_media_type("二、主动公开政府信息情况\n规章\t0".encode("gb18030"), None, None) == TEXT
+    assert sniff_media_type(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, None) == OCTET
+
+
+def test_plain_text_report_keeps_its_text_for_the_text_layout_reader():
+    text = "一、本年新收政府信息公开申请数量\t3\t0\t0\t0\t0\t0\t3\n"
+    doc = extract_document(text.encode("gb18030"), sha256="t", filename="report.txt")
+    assert doc.tables == [] and "本年新收政府信息公开申请数量" in doc.text
 
 
 def test_shared_js_sample_is_javascript():

@@ -72,3 +72,25 @@ def test_golden_files_cover_every_template_cell():
     assert {(t[1], t[2]) for t in sh if t[0] == "s3"} == {(r, c) for r in cb.rows("s3", "2019") for c in cb.cols("s3", "2019")}
     assert len({t for t in sh if t[0] == "s4"}) == 15
     assert len({t for t in sh if t[0] == "s2"}) == 22  # five sub-tables of the 2019 format
+
+
+def test_township_text_report_end_to_end_matches_its_golden():
+    """The township sample reaches us only as text: the whole chain (sniffed as text, no tables,
+    text-layout reader) must place exactly the golden facts and leave the golden cells unplaced."""
+    from extract import extract_document
+
+    path = shared_path("samples", "2024_shijiazhuang-zhen.txt")
+    data = path.read_bytes()
+    doc = extract_document(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name)
+    assert doc.tables == []
+    report = parse_report(doc)
+    assert (report.template_version, report.report_year) == ("2021", 2024)
+    with (GOLDEN_DIR / "2024_shijiazhuang-zhen.csv").open(encoding="utf-8", newline="") as f:
+        golden = list(csv.DictReader(f))
+    want_facts = {(g["section"], g["row_code"], g["col_code"], g["value"], g["value_status"])
+                  for g in golden if g["kind"] == "fact"}
+    got_facts = {(r["section"], r["row_code"], r["col_code"], r["value"], r["value_status"])
+                 for r in facts_to_rows(report)}
+    assert got_facts == want_facts
+    want_unplaced = sorted(g["raw_text"] for g in golden if g["kind"] == "unplaced")
+    assert sorted(u.raw_text for u in report.unplaced) == want_unplaced
