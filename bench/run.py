@@ -1,4 +1,5 @@
-"""Accuracy and speed benchmark: the real extractor + normalizer against a naive Camelot baseline.
+"""Accuracy and speed benchmark: the real extractor + normalizer against a naive Camelot baseline
+(and against perfect tables, to measure the normalizer alone).
 
     python -m bench.run            # 5 reports per layout
     python -m bench.run --quick    # 2 reports per layout
