@@ -121,3 +121,30 @@ def test_panel_lines_up_comparable_variables_across_template_versions(demo_runs)
     assert prev_out == float(truth[(2023, "s3.carried_out", "s3c.total")])
     assert cur_in == float(truth[(2024, "s3.carried_in", "s3c.total")])
     assert status == ("passed" if prev_out == cur_in else "failed")
+
+
+def test_expected_reports_matrix_says_where_each_report_stops(demo_runs, capsys):
+    from ogi.cli import main
+
+    home, _, _ = demo_runs
+    out = home / "matrix.csv"
+    assert main(["--home", str(home), "matrix", "--out", str(out)]) == 0
+    rows = {(r["agency_id"], int(r["report_year"])): r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows[("qingwu-xian", 2024)]["loaded"] == "True"
+    assert rows[("qingwu-xian", 2021)]["stops_at"] == "no report found"
+    assert rows[("shiqiao-zhen", 2023)]["stops_at"].startswith("quarantined:")
+    exp = _expected()["identity_failure"]
+    assert rows[(exp["agency_id"], exp["report_year"])]["stops_at"].startswith("identity failures")
+
+
+def test_cli_export_and_sql_on_the_demo_database(demo_runs, capsys, tmp_path):
+    from ogi.cli import main
+
+    home, _, _ = demo_runs
+    assert main(["--home", str(home), "export", "--year", "2024", "--section", "s3", "--out", str(tmp_path)]) == 0
+    facts = list(csv.DictReader((tmp_path / "facts.csv").open(encoding="utf-8-sig")))
+    assert facts and {f["report_year"] for f in facts} == {"2024"} and {f["section"] for f in facts} == {"s3"}
+    assert all(f["document_url"] and f["page"] != "" or f["media_type"] != "application/pdf" for f in facts)
+    capsys.readouterr()
+    assert main(["--home", str(home), "sql", "--csv", "SELECT count(*) AS n FROM documents WHERE status = 'loaded'"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(_expected()["parsed_documents"])
