@@ -168,7 +168,7 @@ def nightly(
 
 def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, Any]:
     new_docs = list(outcomes.get("loaded", [])) + list(outcomes.get("replaced", []))
-    touched = new_docs + list(outcomes.get("quarantined", [])) + list(outcomes.get("container", []))
+    touched = new_docs + [s for k in ("quarantined", "container", "kept") for s in outcomes.get(k, [])]
     facts_new = 0
     failed_new = 0
     if new_docs:

@@ -114,7 +114,8 @@ def load_document(
     result: Mapping[str, Any],
     run_id: str,
 ) -> str:
-    """Write one processed document. Returns "unchanged", "loaded", "replaced", "quarantined" or "container".
+    """Write one processed document. Returns "unchanged", "loaded", "replaced", "kept" (failed re-extraction; old facts kept),
+    "quarantined" or "container".
 
     ``record`` describes the document (sha256, url, agency_id, report_year, media_type, fetch
     metadata). ``result`` is what processing returned: either {"status": "quarantined", "reason": ...}
@@ -132,6 +133,16 @@ def load_document(
     if prev and prev[0] == ev and prev[1] == tv and prev[2] == status and prev[4] == reason:
         con.execute("UPDATE documents SET last_run_id = ? WHERE sha256 = ?", [run_id, sha])
         return "unchanged"
+
+    if status != "loaded" and prev and prev[2] == "loaded":
+        # Nothing already stored is lost: a document that loaded before and now fails to re-extract
+        # (a regression in a new extractor, say) keeps its facts; the failure is recorded beside them.
+        con.execute(
+            """UPDATE documents SET extractor_version = ?, transform_version = ?, last_run_id = ?,
+               quarantine_reason = ? WHERE sha256 = ?""",
+            [ev, tv, run_id, f"re-extraction failed, facts of extractor {prev[0]} kept: {reason}", sha],
+        )
+        return "kept"
 
     report = result.get("report") or {}
     doc_row = {

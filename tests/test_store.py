@@ -99,3 +99,15 @@ def test_export_writes_bom_csv_with_labels_and_filters(con, tmp_path):
     assert [c["status"] for c in checks] == ["failed"]
     codebook = list(csv.DictReader(paths["codebook"].open(encoding="utf-8-sig")))
     assert any(c["code"] == "s3.refused.state_secret" and c["label_path"] == "不予公开/属于国家秘密" for c in codebook)
+
+
+def test_failed_reextraction_keeps_the_facts_already_stored(con):
+    loader.load_document(con, _record("aaa"), _report("aaa", 10, 4), "run1")
+    before = _dump(con)
+    failed = {"status": "quarantined", "reason": "a.pdf: internal error", "extractor_version": "2",
+              "transform_version": "1"}
+    assert loader.load_document(con, _record("aaa"), failed, "run2") == "kept"
+    assert _dump(con) == before
+    status, reason, ev = con.execute(
+        "SELECT status, quarantine_reason, extractor_version FROM documents WHERE sha256 = 'aaa'").fetchone()
+    assert status == "loaded" and "re-extraction failed" in reason and ev == "2"
