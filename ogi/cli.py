@@ -250,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:  # bad paths, bad registry rows: say so, no traceback
+        print(f"ogi {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
