@@ -11,10 +11,10 @@ import os
 import tempfile
 
 from extract import detect
-from extract.pdf_tables import PageTable, page_tables, stitch
+from extract.pdf_tables import PageAlternative, PageTable, page_tables_with_alternatives, stitch
 from extract.pdf_text import image_heavy_pages, join_pages, open_pdf, page_texts, table_pages, text_quality
 from ogi.config import EXTRACTOR_VERSION
-from ogi.models import ExtractedDocument, ExtractionError
+from ogi.models import ExtractedDocument, ExtractionError, RawTable
 
 PDF_EXTRACTOR = f"pdf:{EXTRACTOR_VERSION}"
 # OCR costs seconds per page; a report is rarely longer than this, a book-length scan is not a report
@@ -118,8 +118,9 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     found: list[PageTable] = []
     camelot_pages = table_pages(texts, usable) if text_pages else []
     camelot_failed: list[int] = []
+    page_alternatives: list[PageAlternative] = []
     if camelot_pages:
-        tables, camelot_failed = _camelot_pages(data, camelot_pages, warnings)
+        tables, camelot_failed, page_alternatives = _camelot_pages(data, camelot_pages, warnings)
         found.extend(tables)
     page_text = {i + 1: (t if usable[i] else "") for i, t in enumerate(texts)}
     if ocr:
@@ -153,6 +154,7 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
         if not text_pages:
             raise ExtractionError(f"no tables found on any of {n_pages} pages and no text layer")
         warnings.append(f"no tables found on any of {n_pages} pages")
+    alternatives = _alternative_sets(found, tables, page_alternatives)
     return ExtractedDocument(
         sha256=sha256,
         media_type=detect.PDF,
@@ -161,31 +163,63 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
         page_count=n_pages,
         extractor=PDF_EXTRACTOR,
         warnings=warnings,
+        alternatives=alternatives,
     )
 
 
-def _camelot_pages(data: bytes, pages: list[int], warnings: list[str]) -> tuple[list[PageTable], list[int]]:
+def _table_key(tables: list[RawTable]) -> tuple:
+    return tuple(tuple(tuple("".join((c or "").split()) for c in r) for r in t.rows) for t in tables)
+
+
+def _alternative_sets(
+    found: list[PageTable], primary: list[RawTable], page_alternatives: list[PageAlternative]
+) -> list[dict]:
+    """Each close runner-up page candidate as a complete alternative table set for the document
+    (the primary's tables with that page's tables swapped), kept only when its grid differs."""
+    out: list[dict] = []
+    seen = {_table_key(primary)}
+    for alt in page_alternatives:
+        swapped = [t for t in found if t.page != alt.page] + list(alt.tables)
+        swapped.sort(key=lambda t: t.page)
+        tables = stitch(swapped)
+        key = _table_key(tables)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"label": f"{alt.label} p{alt.page}", "tables": [t.to_dict() for t in tables],
+                    "note": alt.note})
+    return out
+
+
+def _camelot_pages(
+    data: bytes, pages: list[int], warnings: list[str]
+) -> tuple[list[PageTable], list[int], list[PageAlternative]]:
     """Run Camelot on a temporary copy of the bytes (its lattice parser wants a path).
 
-    Returns the tables and the pages Camelot could not parse (retried one by one after a
-    failure, so one odd page does not cost the others); those pages go to OCR.
+    Returns the tables, the pages Camelot could not parse (retried one by one after a failure,
+    so one odd page does not cost the others; those pages go to OCR) and the close runner-up
+    candidates of weak pages.
     """
     fd, path = tempfile.mkstemp(suffix=".pdf", prefix="ogi-extract-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:
-            return page_tables(path, pages), []
+            found, alternatives = page_tables_with_alternatives(path, pages)
+            return found, [], alternatives
         except Exception:  # Camelot/playa raise many types on odd PDFs: retry page by page
             pass
         tables: list[PageTable] = []
         failed: list[int] = []
+        alternatives: list[PageAlternative] = []
         for p in pages:
             try:
-                tables.extend(page_tables(path, [p]))
+                page_found, page_alts = page_tables_with_alternatives(path, [p])
+                tables.extend(page_found)
+                alternatives.extend(page_alts)
             except Exception as exc:
                 failed.append(p)
                 warnings.append(f"page {p}: camelot failed ({type(exc).__name__}: {exc}), using OCR")
-        return tables, failed
+        return tables, failed, alternatives
     finally:
         os.unlink(path)

@@ -238,24 +238,35 @@ def _set_score(tables: list[PageTable]) -> float:
     return sum(grid_consistency(t.rows) * n for t, n in zip(tables, cells, strict=True)) / total
 
 
-def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTable]:
-    """Keep the candidate set whose grids are more consistent; note which won and why.
+def rank_candidates(candidates: dict[str, list[PageTable]]) -> list[tuple[str, float, float]]:
+    """Candidate labels of one page with their grid-consistency score and rank score, best first.
 
-    Ruled cells are direct evidence of the grid (merges included), so a lattice candidate wins
-    unless a stream parse is clearly (by more than ``RULED_BONUS``) more consistent.
+    Ruled cells are direct evidence of the grid (merges included), so a lattice candidate gets
+    ``RULED_BONUS`` on top of its consistency and wins ties.
     """
     scored = {m: _set_score(ts) for m, ts in candidates.items() if ts}
-    if not scored:
-        return []
 
     def rank(m: str) -> tuple[float, bool]:
         ruled = m.startswith("camelot-lattice")
         return (scored[m] + (RULED_BONUS if ruled else 0.0), ruled)
 
-    winner = max(scored, key=rank)
+    order = sorted(scored, key=rank, reverse=True)
+    return [(m, scored[m], rank(m)[0]) for m in order]
+
+
+def arbitrate(page: int, candidates: dict[str, list[PageTable]]) -> list[PageTable]:
+    """Keep the candidate set whose grids are more consistent; note which won and why.
+
+    A lattice candidate wins unless a stream parse is clearly (by more than ``RULED_BONUS``)
+    more consistent (:func:`rank_candidates`).
+    """
+    ranked = rank_candidates(candidates)
+    if not ranked:
+        return []
+    winner = ranked[0][0]
     tables = candidates[winner]
-    why = ", ".join(f"{m}={s:.2f}" for m, s in sorted(scored.items()))
-    if len(scored) > 1:
+    why = ", ".join(f"{m}={s:.2f}" for m, s, _ in sorted(ranked))
+    if len(ranked) > 1:
         note = f"page {page}: {winner} chosen on grid consistency ({why}; ruled +{RULED_BONUS})"
     else:
         note = f"page {page}: only {winner} found a table (grid consistency {why})"
@@ -269,27 +280,84 @@ def _join_note(a: str, b: str) -> str:
 
 
 def page_tables(source: str, pages: list[int], min_consistency: float = 0.6) -> list[PageTable]:
-    """Tables of the given pages, in document order.
+    """Tables of the given pages, in document order (see :func:`page_tables_with_alternatives`)."""
+    return page_tables_with_alternatives(source, pages, min_consistency)[0]
+
+
+# a losing candidate within this much (rank score) of the winner was a close call: keep it
+ALTERNATIVE_MARGIN = 0.35
+
+
+@dataclass
+class PageAlternative:
+    """A losing candidate for one page, kept so a later stage can arbitrate on identities."""
+
+    page: int
+    label: str  # candidate label, e.g. "camelot-stream"
+    tables: list[PageTable]
+    note: str  # why it was a candidate (its score against the winner's)
+
+
+def _stacked_numbers(table: PageTable) -> bool:
+    """A cell holding numbers on two or more lines ("50\n9"): two rows whose separating rule the
+    lattice parse did not see."""
+    for row in table.rows:
+        for c in row:
+            lines = [x for x in (c or "").split("\n") if x.strip()]
+            if len(lines) >= 2 and all(is_number(x) for x in lines):
+                return True
+    return False
+
+
+def _grid_key(tables: list[PageTable]) -> tuple:
+    return tuple(tuple(tuple(re.sub(r"\s+", "", c or "") for c in r) for r in t.rows) for t in tables)
+
+
+def page_tables_with_alternatives(
+    source: str, pages: list[int], min_consistency: float = 0.6
+) -> tuple[list[PageTable], list[PageAlternative]]:
+    """Tables of the given pages in document order, plus the close runner-up candidates.
 
     Lattice with the vector engine runs first on all pages at once (fast). A page where it finds
     nothing, or only grids below ``min_consistency``, also gets a raster lattice parse and a stream
-    parse, and the candidate with the most consistent grid wins.
+    parse, and the candidate with the most consistent grid wins. A consistent page whose cells
+    stack numbers on several lines (a rule the vector parse missed) also gets a stream parse.
+    Losers on those pages whose score is within ``ALTERNATIVE_MARGIN`` of the winner and whose grid
+    differs are returned as alternatives; clean vector pages get no extra parse and no alternative.
     """
     by_page: dict[int, list[PageTable]] = {p: [] for p in pages}
+    alternatives: list[PageAlternative] = []
     for t in lattice_tables(source, pages):
         by_page.setdefault(t.page, []).append(t)
     weak = [p for p, ts in by_page.items() if not ts or _set_score(ts) < min_consistency]
-    if weak:
+    # a consistent grid with stacked numbers in a cell: a missed rule; a stream parse is the other view
+    suspect = [p for p, ts in by_page.items() if p not in weak and any(_stacked_numbers(t) for t in ts)]
+    if weak or suspect:
         raster = lattice_tables(source, weak, engine="combined")
-        stream = stream_tables(source, weak)
-        for p in weak:
+        stream = stream_tables(source, weak + suspect)
+        for p in sorted(weak + suspect):
             cands = {
                 VECTOR: by_page[p],
                 RASTER: [t for t in raster if t.page == p],
                 STREAM: [t for t in stream if t.page == p],
             }
+            ranked = rank_candidates(cands)
             by_page[p] = arbitrate(p, cands)
-    return [t for p in sorted(by_page) for t in by_page[p]]
+            if not ranked:
+                continue
+            win_label, win_score, win_rank = ranked[0]
+            seen = {_grid_key(by_page[p])}
+            for label, score, rank in ranked[1:]:
+                key = _grid_key(cands[label])
+                if win_rank - rank > ALTERNATIVE_MARGIN or key in seen:
+                    continue
+                seen.add(key)
+                alternatives.append(PageAlternative(
+                    page=p, label=label, tables=cands[label],
+                    note=f"page {p}: {label} lost on grid consistency ({score:.2f} vs {win_label} "
+                         f"{win_score:.2f}; ruled +{RULED_BONUS})",
+                ))
+    return [t for p in sorted(by_page) for t in by_page[p]], alternatives
 
 
 # ---------------------------------------------------------------- stitching across pages

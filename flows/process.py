@@ -14,8 +14,7 @@ from typing import Any
 from extract import extract_document
 from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION
 from ogi.models import ExtractionError, ParsedReport
-from transform.parse import parse_report
-from transform.validate import validate
+from transform.arbitrate import best_report
 
 # PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
 # not even on different documents: it would crash the process. Prefect's default task runner uses
@@ -40,8 +39,7 @@ def analyse(
     else:
         with _PDFIUM_LOCK:
             doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
-    report = parse_report(doc, report_year=report_year)
-    return validate(report, doc.text)
+    return best_report(doc, report_year=report_year)
 
 
 def process_document(

@@ -73,6 +73,9 @@ class ExtractedDocument:
     page_count: int | None = None
     extractor: str = ""  # extractor name + version; part of the cache key
     warnings: list[str] = field(default_factory=list)
+    # runner-up extractions, each a complete table set for the document that a later stage may
+    # prefer on accounting identities: {"label": ..., "tables": [RawTable.to_dict()...], "note": why}
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +84,7 @@ class ExtractedDocument:
     def from_dict(cls, d: dict[str, Any]) -> ExtractedDocument:
         d = dict(d)
         d["tables"] = [RawTable.from_dict(t) for t in d["tables"]]
+        d["alternatives"] = [dict(a) for a in d.get("alternatives") or []]
         return cls(**d)
 
 
