@@ -17,7 +17,7 @@ SHARED_DIR = Path(os.environ.get("OGI_SHARED_DIR", REPO_ROOT.parent / "shared"))
 # bump makes the next nightly run re-extract everything (and replace each document's facts).
 EXTRACTOR_VERSION = "2"
 # Bump when normalization/validation may change for the same extracted tables.
-TRANSFORM_VERSION = "1"
+TRANSFORM_VERSION = "2"
 
 USER_AGENT = "ogi/0.1 (+https://github.com/ogi-project/ogi; open government information research crawler)"
 

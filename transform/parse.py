@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ogi.models import ExtractedDocument, Fact, ParsedReport, Unplaced
 from transform.codebook import Codebook, load_codebook
+from transform.flat_text import parse_flat_tables
 from transform.legacy import parse_legacy_text
 from transform.place import place_section
 from transform.sections import section_grids
@@ -53,14 +54,30 @@ def parse_report(doc: ExtractedDocument, *, report_year: int | None = None) -> P
             seen[key] = fact
             report.facts.append(fact)
     if not report.facts and not report.unplaced and doc.text:
-        facts, unplaced = parse_text_tables(doc.text, version if version in ("2019", "2021") else None)
-        report.facts.extend(facts)
-        report.unplaced.extend(unplaced)
-        if facts or unplaced:
-            report.notes.append("no template table in the extracted tables: read from the text layout")
+        _read_text(doc.text, version, report)
     if not report.facts:
         report.notes.append("no template table found")
     return report
+
+
+def _read_text(text: str, version: str, report: ParsedReport) -> None:
+    """The tables from the document's text: by its layout (cells apart), else as flattened runs."""
+    hint = version if version in ("2019", "2021") else None
+    facts, unplaced = parse_text_tables(text, hint)
+    if not facts:
+        flat = parse_flat_tables(text, hint or "2021")
+        if flat.facts:
+            report.facts.extend(flat.facts)
+            report.unplaced.extend(flat.unplaced)
+            report.notes.append(
+                "no template table in the extracted tables: read from text whose cells ran together; "
+                f"{flat.split_rows} rows split by their row identities, {flat.chosen_rows} chosen by the "
+                "column identities (those identities hold by construction for them)")
+            return
+    report.facts.extend(facts)
+    report.unplaced.extend(unplaced)
+    if facts or unplaced:
+        report.notes.append("no template table in the extracted tables: read from the text layout")
 
 
 def _duplicate(fact: Fact, first: Fact) -> Unplaced:
