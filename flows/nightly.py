@@ -67,14 +67,18 @@ def process_task(
     )
 
 
-def _known_urls(con) -> dict[str, dict[str, Any]]:
-    """URL → last good fetch (sha256, etag, last_modified): lets the crawler ask 'changed since?'."""
+def _known_urls(con) -> dict[str, dict[str, dict[str, Any]]]:
+    """agency → URL → last good fetch (sha256, etag, last_modified): lets the crawler ask 'changed
+    since?'. Grouped by agency so that each crawl task carries its own URLs, not the whole table."""
     rows = con.execute(
-        """SELECT url, sha256, etag, last_modified FROM (
-               SELECT *, row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS rn
+        """SELECT agency_id, url, sha256, etag, last_modified FROM (
+               SELECT *, row_number() OVER (PARTITION BY agency_id, url ORDER BY fetched_at DESC) AS rn
                FROM fetches WHERE sha256 IS NOT NULL) WHERE rn = 1"""
     ).fetchall()
-    return {r[0]: {"sha256": r[1], "etag": r[2], "last_modified": r[3]} for r in rows}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for agency_id, url, sha, etag, last_modified in rows:
+        out.setdefault(agency_id, {})[url] = {"sha256": sha, "etag": etag, "last_modified": last_modified}
+    return out
 
 
 @flow(name="ogi-nightly", log_prints=True)
@@ -114,8 +118,9 @@ def nightly(
             replace_table(con, table, rows)
         known = _known_urls(con)
 
-        # discover + fetch: one task per agency
-        futures = [crawl_task.submit(a.to_dict(), str(settings.home), known) for a in agencies]
+        # discover + fetch: one task per agency, given only its own URLs' validators
+        futures = [crawl_task.submit(a.to_dict(), str(settings.home), known.get(a.agency_id, {}))
+                   for a in agencies]
         crawls = [f.result() for f in futures]
         fetch_rows = [d for c in crawls for d in c["documents"]]
         loader.record_fetches(con, run_id, fetch_rows)
@@ -131,23 +136,27 @@ def nightly(
             sha: rec for sha, rec in records.items()
             if sha not in stored or stored[sha][:2] != current
         }
-        proc_futures = {
-            sha: process_task.submit(
-                sha, archive.get(sha), rec.get("filename") or rec["url"].rsplit("/", 1)[-1],
-                rec.get("media_type"), rec.get("report_year"), bool(rec.get("attachments")),
-            )
-            for sha, rec in pending.items()
-        }
-
-        # load: this process is the only writer
+        # load: this process is the only writer. Documents go in batches so that only one batch's
+        # bytes and results are in memory at a time.
         outcomes: dict[str, list[str]] = {}
         quarantined: list[dict[str, str]] = []
-        for sha, fut in proc_futures.items():
-            result = fut.result()
-            outcome = loader.load_document(con, records[sha], result, run_id)
-            outcomes.setdefault(outcome, []).append(sha)
-            if result["status"] == "quarantined":
-                quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
+        shas = list(pending)
+        for start in range(0, len(shas), settings.process_batch_size):
+            batch = shas[start:start + settings.process_batch_size]
+            proc_futures = {
+                sha: process_task.submit(
+                    sha, archive.get(sha), pending[sha].get("filename") or pending[sha]["url"].rsplit("/", 1)[-1],
+                    pending[sha].get("media_type"), pending[sha].get("report_year"),
+                    bool(pending[sha].get("attachments")),
+                )
+                for sha in batch
+            }
+            for sha, fut in proc_futures.items():
+                result = fut.result()
+                outcome = loader.load_document(con, records[sha], result, run_id)
+                outcomes.setdefault(outcome, []).append(sha)
+                if result["status"] == "quarantined":
+                    quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
         outcomes["unchanged"] = unchanged

@@ -34,6 +34,9 @@ class Settings:
     http_max_redirects: int = 5
     per_host_concurrency: int = 2
     per_host_min_interval_s: float = 0.5
+    # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
+    # results on a first run over millions of documents (each batch is loaded before the next starts).
+    process_batch_size: int = 64
 
     @property
     def db_path(self) -> Path:
@@ -60,4 +63,6 @@ class Settings:
             kw["http_retries"] = int(os.environ["OGI_HTTP_RETRIES"])
         if "OGI_MIN_INTERVAL" in os.environ:
             kw["per_host_min_interval_s"] = float(os.environ["OGI_MIN_INTERVAL"])
+        if "OGI_BATCH_SIZE" in os.environ:
+            kw["process_batch_size"] = max(1, int(os.environ["OGI_BATCH_SIZE"]))
         return cls(**kw)

@@ -19,7 +19,10 @@ def demo_runs(prefect_harness, tmp_path_factory):
     from flows.nightly import nightly
 
     home = tmp_path_factory.mktemp("ogi-home")
-    with serve_directory(DEMO) as base_url:
+    # Batches of 3 documents: the demo's 10 documents go through the flow's batching (4 batches),
+    # and everything below must come out as if they had gone in one.
+    with serve_directory(DEMO) as base_url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OGI_BATCH_SIZE", "3")
         first = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
         second = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
     return home, first, second
