@@ -12,6 +12,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extract import extract_document
 from tests.conftest import shared_path
@@ -95,3 +97,19 @@ def test_prose_total_agrees_with_the_flattened_table():
     cells = {(f.row_code, f.col_code): f.value for f in report.facts}
     assert cells[("s3.new", "s3c.total")] == 154
     assert [c for c in prose_checks(text, report.facts) if c.status == "failed"] == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=120), min_size=6, max_size=6),
+       st.lists(st.booleans(), min_size=6, max_size=6))
+def test_split_never_misses_the_true_row_and_is_only_unique_when_right(cells, spaces):
+    """Any 三 row that satisfies its identity, run together (with some of the spaces kept), is among
+    the admissible splits; when the split is unique it is the row itself."""
+    row = [str(c) for c in cells] + [str(sum(cells))]
+    text = row[0] + "".join((" " if keep else "") + c for c, keep in zip(row[1:], spaces, strict=True))
+    [chunk] = chunks(text)
+    splits, exhausted = split_run(chunk.groups, 7, [(6, (0, 1, 2, 3, 4, 5))], limit=10_000)
+    assert not exhausted
+    assert row in splits
+    if len(splits) == 1:
+        assert splits[0] == row
