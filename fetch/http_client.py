@@ -4,7 +4,9 @@ Per host it keeps a minimum interval between requests and a concurrency cap; eve
 connect/read timeouts and a wall-clock cap; 429/5xx/network faults are retried a bounded number of
 times with exponential backoff (``Retry-After`` honoured up to a cap); redirects are followed by
 hand so each hop is checked against the allowed hosts and loops are caught; bodies are streamed
-and abandoned past ``settings.http_max_bytes``. Whatever goes wrong is *reported* in the
+and abandoned past ``settings.http_max_bytes``; each host's robots.txt is read once and obeyed
+(Disallow for our User-Agent or ``*``; a Crawl-delay widens the host's spacing, capped). Whatever
+goes wrong is *reported* in the
 ``FetchResult`` (``error``), so a crawl of a thousand agencies is never stopped by one of them.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -26,6 +29,9 @@ from ogi.config import USER_AGENT, Settings
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 520, 521, 522, 523, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-disposition", "content-length")
+ROBOTS_MAX_BYTES = 512 * 1024
+CRAWL_DELAY_CAP_S = 30.0
+ROBOTS_AGENT = USER_AGENT.split("/")[0]  # "ogi": the product token robots.txt groups match on
 
 
 def utc_now_iso() -> str:
@@ -159,6 +165,8 @@ class PoliteClient:
         )
         self._gates: dict[str, _HostGate] = {}
         self._gates_lock = threading.Lock()
+        self._robots: dict[str, RobotFileParser | None] = {}  # host → rules (None: no rules)
+        self._robots_lock = threading.Lock()
 
     # -- hosts ---------------------------------------------------------------------------------
     def allow_host(self, host_or_url: str) -> None:
@@ -179,6 +187,42 @@ class PoliteClient:
                 self._gates[host] = gate
             return gate
 
+    # -- robots.txt ----------------------------------------------------------------------------
+    def _robots_rules(self, url: str) -> RobotFileParser | None:
+        """The host's robots.txt, fetched once per client (one attempt, small cap).
+
+        No robots.txt (4xx), or one that cannot be fetched (5xx, network error, too large), means
+        no rules: a portal's broken robots.txt must not silently drop a year of reports, and the
+        host's rate limit still applies.
+        """
+        parts = urlsplit(url)
+        host = parts.netloc.lower()
+        with self._robots_lock:
+            if host in self._robots:
+                return self._robots[host]
+        rules: RobotFileParser | None = None
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        try:
+            status, content, _headers, _loc = self._once(robots_url, None, None, max_bytes=ROBOTS_MAX_BYTES)
+            if status == 200 and content:
+                rules = RobotFileParser(robots_url)
+                rules.parse(decode_html(content).splitlines())
+                delay = rules.crawl_delay(ROBOTS_AGENT)
+                if delay:
+                    gate = self._gate(host)
+                    gate.min_interval = max(gate.min_interval, min(float(delay), CRAWL_DELAY_CAP_S))
+        except _Fault:
+            rules = None
+        with self._robots_lock:
+            self._robots[host] = rules
+        return rules
+
+    def robots_allows(self, url: str) -> bool:
+        if not self.settings.respect_robots_txt:
+            return True
+        rules = self._robots_rules(url)
+        return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
+
     # -- requests ------------------------------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET ``url``; conditional when ``etag``/``last_modified`` are given (→ status 304)."""
@@ -186,6 +230,9 @@ class PoliteClient:
         if not self.is_allowed(url):
             return FetchResult(url, url, None, None, fetched_at=started,
                                error=f"host not allowed: {_host(url) or url}", attempts=0)
+        if not self.robots_allows(url):
+            return FetchResult(url, url, None, None, fetched_at=started,
+                               error=f"disallowed by robots.txt of {_host(url)}", attempts=0)
         max_attempts = 1 + max(0, self.settings.http_retries)
         fault: _Fault | None = None
         for attempt in range(1, max_attempts + 1):
@@ -218,18 +265,20 @@ class PoliteClient:
                 raise _Fault(f"redirect loop: {' -> '.join(visited + [nxt])}", retry=False, status=status)
             if not self.is_allowed(nxt):
                 raise _Fault(f"redirect to host not allowed: {nxt}", retry=False, status=status)
+            if not self.robots_allows(nxt):
+                raise _Fault(f"redirect to a URL disallowed by robots.txt: {nxt}", retry=False, status=status)
             visited.append(nxt)
             current = nxt
         raise _Fault(f"too many redirects (> {self.settings.http_max_redirects}): {' -> '.join(visited)}",
                      retry=False, status=status)
 
-    def _once(self, url: str, etag: str | None, last_modified: str | None):
+    def _once(self, url: str, etag: str | None, last_modified: str | None, *, max_bytes: int | None = None):
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        max_bytes = self.settings.http_max_bytes
+        max_bytes = max_bytes or self.settings.http_max_bytes
         with self._gate(_host(url)):
             deadline = time.monotonic() + self.total_timeout_s
             try:

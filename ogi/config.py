@@ -34,6 +34,7 @@ class Settings:
     http_max_redirects: int = 5
     per_host_concurrency: int = 2
     per_host_min_interval_s: float = 0.5
+    respect_robots_txt: bool = True
     # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
     # results on a first run over millions of documents (each batch is loaded before the next starts).
     process_batch_size: int = 64
@@ -63,6 +64,8 @@ class Settings:
             kw["http_retries"] = int(os.environ["OGI_HTTP_RETRIES"])
         if "OGI_MIN_INTERVAL" in os.environ:
             kw["per_host_min_interval_s"] = float(os.environ["OGI_MIN_INTERVAL"])
+        if os.environ.get("OGI_IGNORE_ROBOTS") == "1":
+            kw["respect_robots_txt"] = False
         if "OGI_BATCH_SIZE" in os.environ:
             kw["process_batch_size"] = max(1, int(os.environ["OGI_BATCH_SIZE"]))
         return cls(**kw)

@@ -227,3 +227,41 @@ def test_concurrency_cap_per_host(site, tmp_path):
         for t in threads:
             t.join(timeout=5)
     assert peak[0] == 2
+
+
+def test_robots_txt_disallow_is_obeyed_and_reported(site, client):
+    site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nDisallow: /private/\n",
+                                                 {"Content-Type": "text/plain"})
+    site.routes["/private/report.pdf"] = lambda h: send(h, 200, b"%PDF-1.4")
+    site.routes["/public/report.html"] = lambda h: send(h, 200, b"<html>ok</html>")
+    res = client.get(site.url("/private/report.pdf"))
+    assert res.content is None and res.error.startswith("disallowed by robots.txt") and res.attempts == 0
+    assert site.count("/private/report.pdf") == 0
+    assert client.get(site.url("/public/report.html")).ok
+    assert site.count("/robots.txt") == 1  # read once per host
+
+
+def test_robots_txt_group_for_our_agent_and_crawl_delay(site, tmp_path):
+    site.routes["/robots.txt"] = lambda h: send(
+        h, 200, b"User-agent: ogi\nDisallow: /nb/draft\nCrawl-delay: 1\n\nUser-agent: *\nDisallow: /\n")
+    site.routes["/nb/index.html"] = lambda h: send(h, 200, b"<html>list</html>")
+    with PoliteClient(_settings(tmp_path), {site.base_url.split("//")[1]}) as c:
+        assert not c.get(site.url("/nb/draft1.html")).ok
+        t0 = time.monotonic()
+        assert c.get(site.url("/nb/index.html")).ok and c.get(site.url("/nb/index.html")).ok
+        assert time.monotonic() - t0 >= 0.95  # Crawl-delay widened the host's spacing
+
+
+def test_missing_or_broken_robots_txt_means_no_rules(site, client):
+    site.routes["/robots.txt"] = lambda h: send(h, 500, b"oops")
+    site.routes["/a.html"] = lambda h: send(h, 200, b"<html>a</html>")
+    assert client.get(site.url("/a.html")).ok
+    assert site.count("/robots.txt") == 1  # not retried: one attempt, then no rules
+
+
+def test_redirect_into_a_disallowed_path_is_refused(site, client):
+    site.routes["/robots.txt"] = lambda h: send(h, 200, b"User-agent: *\nDisallow: /admin/\n")
+    site.routes["/go"] = lambda h: send(h, 302, b"", {"Location": "/admin/secret.html"})
+    res = client.get(site.url("/go"))
+    assert res.content is None and "disallowed by robots.txt" in res.error
+    assert site.count("/admin/secret.html") == 0
