@@ -219,3 +219,4 @@ def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, 
         },
         "db_path": str(settings.db_path),
     }
+

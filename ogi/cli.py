@@ -55,8 +55,11 @@ def _print_summary(summary: dict, out=sys.stdout) -> None:
         p(f"  export ({k:<8})       {v}")
 
 
+WORKERS_HELP = "extract documents in N worker processes (default: one process, threads)"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from flows.nightly import nightly
+    from flows.runners import nightly_flow, shared_api
     from ogi.demo_server import serve_directory
 
     # The demo server is on loopback: no need to space requests out as for a real portal.
@@ -74,8 +77,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"port {port} is busy: demo URLs differ from earlier runs, so documents show as new URLs")
     try:
         print(f"demo agency websites served at {base_url}")
-        summary = nightly(registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home),
-                          expected_years=list(range(2020, 2025)), include_universe=False)
+        with shared_api(args.workers):
+            summary = nightly_flow(args.workers)(
+                registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home),
+                expected_years=list(range(2020, 2025)), include_universe=False)
     finally:
         server.__exit__(None, None, None)
     _print_summary(summary)
@@ -85,19 +90,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from flows.nightly import nightly
+    from flows.runners import nightly_flow, shared_api
 
-    summary = nightly(registry=args.registry, home=args.home)
+    with shared_api(args.workers):
+        summary = nightly_flow(args.workers)(registry=args.registry, home=args.home)
     _print_summary(summary)
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from flows.nightly import nightly
+    from flows.runners import nightly_flow
 
     params = {"registry": args.registry} if args.registry else {}
     print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
-    nightly.serve(name="nightly", cron=args.cron, parameters=params)
+    nightly_flow(args.workers).serve(name="nightly", cron=args.cron, parameters=params)
     return 0
 
 
@@ -207,15 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="serve the bundled demo sites on loopback and run the nightly flow on them")
     p.add_argument("--json", help="also write the run summary as JSON to this file")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("nightly", help="run the nightly flow over the source registry")
     p.add_argument("--registry", help="registry CSV (default data/registry/agencies.csv)")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=cmd_nightly)
 
     p = sub.add_parser("deploy", help="serve a Prefect deployment of the nightly flow on a cron schedule")
     p.add_argument("--cron", default="30 2 * * *", help="cron schedule (default: 02:30 every night)")
     p.add_argument("--registry")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("extract", help="extract one report file; print one CSV row per value")
