@@ -134,20 +134,30 @@ def peak_rss_mb() -> float:
 
 
 def score(report, truth: dict) -> dict[str, int]:
-    """Compare placed facts with the truth, cell by cell (a value counts only if exactly right)."""
-    got: dict[tuple[str, str, str], float | None] = {}
+    """Compare placed facts with the truth, cell by cell (a value counts only if exactly right).
+
+    ``silent_wrong`` counts the wrong values that nothing warns about: placed with full confidence
+    and not a term of any failed identity check — the ones the issue's target says must not exist.
+    """
+    got: dict[tuple[str, str, str], Any] = {}
     for f in report.facts:
-        got.setdefault((f.section, f.row_code, f.col_code), f.value)
-    right = wrong = missing = 0
+        got.setdefault((f.section, f.row_code, f.col_code), f)
+    failed_details = [c.detail for c in report.checks if c.status == "failed" and c.severity == "error"]
+    right = wrong = missing = silent = 0
     for key, want in truth.items():
-        if key not in got:
+        fact = got.get(key)
+        if fact is None:
             missing += 1
-        elif got[key] is not None and want is not None and abs(got[key] - want) < 1e-6:
+        elif fact.value is not None and want is not None and abs(fact.value - want) < 1e-6:
             right += 1
         else:
             wrong += 1
+            cell = f"{key[1]}@{key[2]}"
+            if fact.confidence >= 1.0 and not any(cell in d for d in failed_details):
+                silent += 1
     return {"cells": len(truth), "right": right, "wrong": wrong, "missing": missing,
-            "extra": sum(1 for k in got if k not in truth), "unplaced": len(report.unplaced)}
+            "extra": sum(1 for k in got if k not in truth), "unplaced": len(report.unplaced),
+            "silent_wrong": silent}
 
 
 def _flagged(report) -> bool:
@@ -222,6 +232,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
         "reports": len(docs),
         "accuracy": round(right / cells, 4) if cells else None,
         "wrong": sum(d.get("wrong", 0) for d in docs),
+        "silent_wrong": sum(d.get("silent_wrong", 0) for d in docs),
         "missing": sum(d.get("missing", 0) for d in docs),
         "unplaced": sum(d.get("unplaced", 0) for d in docs),
         "errors": sum(1 for d in docs if "error" in d),
@@ -321,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {layout:22s} {method:8s} {json.dumps(summary, ensure_ascii=False)}", flush=True)
 
     print()
-    print(_table(rows, ["layout", "method", "reports", "accuracy", "wrong", "missing", "unplaced", "errors",
+    print(_table(rows, ["layout", "method", "reports", "accuracy", "wrong", "silent_wrong", "missing", "unplaced", "errors",
                         "found_planted", "false_alarms", "s_per_report", "peak_rss_mb"]))
     errors = [(r["layout"], r["method"], r["first_error"]) for r in rows if r.get("first_error")]
     for layout, method, err in errors:

@@ -296,4 +296,14 @@ def test_benchmark_score_counts_right_wrong_missing_extra():
     report = ParsedReport(sha256="x", template_version="2021", report_year=2024,
                           facts=[fact("s3.new", 5.0), fact("s3.granted", 4.0), fact("s3.carried_out", 1.0)],
                           unplaced=[Unplaced("s3", "7", "?", "?", 1, 0, 0, 0, "no label")])
-    assert score(report, truth) == {"cells": 3, "right": 1, "wrong": 1, "missing": 1, "extra": 1, "unplaced": 1}
+    assert score(report, truth) == {"cells": 3, "right": 1, "wrong": 1, "missing": 1, "extra": 1, "unplaced": 1,
+                                    "silent_wrong": 1}
+    # The same wrong value is no longer silent when a failed identity names its cell …
+    from ogi.models import CheckResult
+    report.checks = [CheckResult("s3.outcomes[s3c.total]", "s3", "failed", 5.0, 4.0, "outcomes",
+                                 "5 = 4: s3.total@s3c.total=5 = s3.granted@s3c.total=4", "error")]
+    assert score(report, truth)["silent_wrong"] == 0
+    # … or when it was placed with less than full confidence.
+    report.checks = []
+    report.facts[1].confidence = 0.8
+    assert score(report, truth)["silent_wrong"] == 0
