@@ -5,7 +5,8 @@ PDF's drawing operators (no rendering), which is an order of magnitude faster th
 default and finds the same tables in WPS/Word exports. Pages without ruling lines fall back to
 ``stream``. When several candidates exist for a page the one with the more consistent grid wins
 (:func:`grid_consistency`); the transform stage may still arbitrate on identities via
-:func:`pdf_candidates`.
+:func:`pdf_candidates`. Rows Camelot reads as empty are refilled from pdfium's glyph boxes
+(:func:`fill_empty_rows`), and :func:`stitch` joins a table's pages, cut rows included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+import pypdfium2 as pdfium
+
+from extract.pdf_text import Glyph, page_glyphs
 from ogi.models import RawTable
 
 _NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:万?元|件|项|%)?$")
@@ -143,6 +147,12 @@ def grid_consistency(rows: list[list[str | None]]) -> float:
     return round(0.4 * width_ok + 0.4 * cell_ok + 0.2 * min(1.0, 2 * has_numbers), 4)
 
 
+# Camelot's parsers read text lines only; boxes_flow=None skips pdfminer's grouping of lines into
+# a box hierarchy, two thirds of a page's parse time, with the same tables (measured: identical
+# grids on the benchmark PDFs and the samples, lattice and stream)
+LAYOUT_KWARGS: dict = {"boxes_flow": None}
+
+
 def _camelot_read(source: str, pages: list[int], flavor: str, **kwargs) -> list:
     """Run Camelot quietly (it warns about every text-free page) and return its TableList."""
     import camelot
@@ -157,14 +167,79 @@ def _camelot_read(source: str, pages: list[int], flavor: str, **kwargs) -> list:
                 pages=",".join(str(p) for p in pages),
                 flavor=flavor,
                 suppress_stdout=True,
+                layout_kwargs=LAYOUT_KWARGS,
                 **kwargs,
             )
         )
 
 
-def _to_page_table(t, method: str) -> PageTable:
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF units, origin bottom-left
+
+
+def _glyph_text(glyphs: list[Glyph]) -> str:
+    """Glyphs of one cell as text: lines from top to bottom, a space where a gap splits a line."""
+    lines: list[list[Glyph]] = []
+    for g in sorted(glyphs, key=lambda g: -(g.y0 + g.y1)):
+        mid = (g.y0 + g.y1) / 2
+        if lines:
+            ref = lines[-1][0]
+            if abs(mid - (ref.y0 + ref.y1) / 2) <= 0.5 * max(ref.y1 - ref.y0, 1.0):
+                lines[-1].append(g)
+                continue
+        lines.append([g])
+    out = []
+    for line in lines:
+        line.sort(key=lambda g: g.x0)
+        text = line[0].char
+        for a, b in zip(line, line[1:], strict=False):
+            text += (" " if b.x0 - a.x1 > 0.3 * max(b.y1 - b.y0, 1.0) else "") + b.char
+        out.append(text)
+    return "\n".join(out)
+
+
+def fill_empty_rows(
+    texts: list[list[str]], boxes: list[list[Box]], glyphs: list[Glyph],
+    regions: list[list[int]] | None = None,
+) -> tuple[list[list[str]], int]:
+    """Refill rows where Camelot placed no text at all from the glyphs drawn inside their cells.
+
+    Camelot assigns a text line by the centre of the box its parser computes, which can lie a
+    line below the drawn glyphs: in a short row at a page break (a row cut by the break) the
+    text then falls outside the table and the row's values are lost. Only wholly empty rows are
+    refilled, and a cell of a merge that already holds text elsewhere is left alone. Returns
+    the texts and how many rows were refilled.
+    """
+    holders = {regions[r][c] for r, row in enumerate(texts) for c, x in enumerate(row) if x.strip()} if regions else set()
+    out = [list(row) for row in texts]
+    filled = 0
+    for r, row in enumerate(texts):
+        if any(x.strip() for x in row):
+            continue
+        got = False
+        for c, (x0, y0, x1, y1) in enumerate(boxes[r]):
+            if regions and regions[r][c] in holders:
+                continue
+            inside = [g for g in glyphs if x0 <= (g.x0 + g.x1) / 2 <= x1 and y0 <= (g.y0 + g.y1) / 2 <= y1]
+            if inside:
+                out[r][c] = _glyph_text(inside)
+                got = True
+        filled += got
+    return out, filled
+
+
+def _to_page_table(t, method: str, page_text: _PageText | None = None) -> PageTable:
     texts = [list(row) for row in t.data]
     regions = _regions(t.cells) if method == "camelot-lattice" and t.cells else None
+    note = ""
+    empty = [r for r, row in enumerate(texts) if not any(x.strip() for x in row)]
+    if page_text is not None and t.cells and empty:
+        page = int(t.page)
+        boxes = [[(c.x1, c.y1, c.x2, c.y2) for c in row] for row in t.cells]
+        row_box = [(boxes[r][0][0], boxes[r][0][1], boxes[r][-1][2], boxes[r][0][3]) for r in empty]
+        if any(page_text.has_text(page, b) for b in row_box):
+            texts, filled = fill_empty_rows(texts, boxes, page_text.glyphs(page), regions)
+            if filled:
+                note = f"page {page}: {filled} row(s) Camelot read as empty refilled from the glyphs"
     grid, top_regions = grid_from_cells(texts, regions)
     acc = getattr(t, "accuracy", None)
     edges = sorted({round(x, 1) for c in t.cols for x in c}) if t.cols else []
@@ -180,6 +255,7 @@ def _to_page_table(t, method: str) -> PageTable:
         confidence=round(acc / 100.0, 4) if acc is not None else None,
         col_edges=edges,
         top_regions=top_regions,
+        note=note,
         top_frac=top_frac,
         bottom_frac=bottom_frac,
     )
@@ -190,13 +266,51 @@ def _drop_empty_rows(pt: PageTable) -> PageTable:
     return pt
 
 
+class _PageText:
+    """pdfium's view of a PDF's pages, opened on first use (most tables never need it)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.pdf: pdfium.PdfDocument | None = None
+        self.glyph_cache: dict[int, list[Glyph]] = {}
+
+    def _doc(self) -> pdfium.PdfDocument:
+        if self.pdf is None:
+            self.pdf = pdfium.PdfDocument(self.source)
+        return self.pdf
+
+    def has_text(self, page: int, box: Box) -> bool:
+        """Whether any character is drawn in (or overlaps) a box: a cheap test before reading glyphs."""
+        pg = self._doc()[page - 1]
+        tp = pg.get_textpage()
+        try:
+            return bool(tp.get_text_bounded(*box).strip())
+        finally:
+            tp.close()
+            pg.close()
+
+    def glyphs(self, page: int) -> list[Glyph]:
+        if page not in self.glyph_cache:
+            self.glyph_cache[page] = page_glyphs(self._doc(), page)
+        return self.glyph_cache[page]
+
+    def close(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+
 def lattice_tables(source: str, pages: list[int], engine: str = "vector") -> list[PageTable]:
     """Ruled tables. ``engine="vector"`` reads the PDF's own line drawings (no rendering);
     ``"combined"`` also renders the page and finds lines with OpenCV (slower, catches rules the
-    vector reader misses)."""
-    return [
-        _to_page_table(t, "camelot-lattice") for t in _camelot_read(source, pages, "lattice", engine=engine)
-    ]
+    vector reader misses). Rows Camelot reads as empty are refilled from pdfium's glyphs."""
+    text = _PageText(source)
+    try:
+        return [
+            _to_page_table(t, "camelot-lattice", text)
+            for t in _camelot_read(source, pages, "lattice", engine=engine)
+        ]
+    finally:
+        text.close()
 
 
 def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
@@ -309,6 +423,21 @@ def _stacked_numbers(table: PageTable) -> bool:
     return False
 
 
+def _has_digit(table: PageTable) -> bool:
+    return any(ch.isdigit() for r in table.rows for c in r if c for ch in c)
+
+
+def _is_weak(tables: list[PageTable], min_consistency: float) -> bool:
+    """Whether a page's vector-lattice tables call for the slower parses: none at all, or grids
+    below ``min_consistency``. A ruled block without a single digit is no evidence of a missed
+    rule when it ends at the foot of the page (a caption or header whose rows continue on the
+    next page): it is left out of the score, and a page holding nothing else is not weak."""
+    if not tables:
+        return True
+    scored = [t for t in tables if _has_digit(t) or t.bottom_frac is None or t.bottom_frac < 0.8]
+    return bool(scored) and _set_score(scored) < min_consistency
+
+
 def _grid_key(tables: list[PageTable]) -> tuple:
     return tuple(tuple(tuple(re.sub(r"\s+", "", c or "") for c in r) for r in t.rows) for t in tables)
 
@@ -329,7 +458,14 @@ def page_tables_with_alternatives(
     alternatives: list[PageAlternative] = []
     for t in lattice_tables(source, pages):
         by_page.setdefault(t.page, []).append(t)
-    weak = [p for p, ts in by_page.items() if not ts or _set_score(ts) < min_consistency]
+    weak = [p for p, ts in by_page.items() if _is_weak(ts, min_consistency)]
+    # Borderless tables (extract/pdf_borderless.py): a page with no lattice table whose word layout
+    # gives consistent grids keeps those and skips the slower raster-lattice and stream parses.
+    from extract.pdf_borderless import borderless_candidates
+
+    worded = borderless_candidates(source, [p for p in weak if not by_page[p]], min_consistency)
+    by_page.update(worded)
+    weak = [p for p in weak if p not in worded]
     # a consistent grid with stacked numbers in a cell: a missed rule; a stream parse is the other view
     suspect = [p for p, ts in by_page.items() if p not in weak and any(_stacked_numbers(t) for t in ts)]
     if weak or suspect:
@@ -373,12 +509,67 @@ def _is_title_row(row: list[str | None]) -> bool:
     return len(row) > 1 and bool(row[0]) and not is_number(row[0]) and all(c is None for c in row[1:])
 
 
-def _columns_match(a: PageTable, b: PageTable, tol: float = 6.0) -> bool:
-    if a.ncols != b.ncols:
-        return False
-    if not a.col_edges or not b.col_edges or len(a.col_edges) != len(b.col_edges):
-        return True  # no geometry (stream): the column count alone decides
-    return all(abs(x - y) <= tol for x, y in zip(a.col_edges, b.col_edges, strict=True))
+Spans = list[tuple[int, int]]  # per column of a grid: the [first, last) columns it covers in a finer grid
+
+
+def _spans(edges: list[float], onto: list[float], tol: float) -> Spans | None:
+    """Each column between ``edges`` as a run of columns of the finer grid ``onto``, or None when
+    an edge has no counterpart there (the grids do not refine each other)."""
+    idx = []
+    for x in edges:
+        j = min(range(len(onto)), key=lambda k: abs(onto[k] - x))
+        if abs(onto[j] - x) > tol:
+            return None
+        idx.append(j)
+    if any(b <= a for a, b in zip(idx, idx[1:], strict=False)):
+        return None
+    return list(zip(idx, idx[1:], strict=False))
+
+
+def _identity(n: int) -> Spans:
+    return [(i, i + 1) for i in range(n)]
+
+
+def column_alignment(
+    edges: list[float], ncols: int, cont: PageTable, tol: float = 6.0, refine: bool = True
+) -> tuple[list[float], Spans, Spans] | None:
+    """How a continuation's columns line up with the table so far (column ``edges``, ``ncols``).
+
+    Returns the edges of the joint grid and, for the table so far and for the continuation, the
+    span of joint columns each of their columns covers; None when they do not line up. The grids
+    may differ where a merge hides a rule on one page only: a label merged across three columns
+    until the first row that splits it, or a vertical merge filling the first column of a whole
+    page, which leaves that column without any rule. Then every edge of the coarser grid must
+    be an edge of the finer one, and the coarser grid must cover at least half its width. Only
+    ruled grids are refined (``refine``): their edges are drawn rules, not guesses from text.
+    """
+    if cont.ncols == 0 or ncols == 0:
+        return None
+    b = cont.col_edges
+    if not edges or not b or len(edges) != ncols + 1 or len(b) != cont.ncols + 1:
+        return (edges, _identity(ncols), _identity(ncols)) if ncols == cont.ncols else None  # no geometry
+    if len(edges) == len(b):
+        if all(abs(x - y) <= tol for x, y in zip(edges, b, strict=True)):
+            return edges, _identity(ncols), _identity(ncols)
+        return None
+    if not refine:
+        return None
+    fine, coarse = (edges, b) if len(edges) > len(b) else (b, edges)
+    spans = _spans(coarse, fine, tol)
+    if spans is None or len(coarse) < 3 or (coarse[-1] - coarse[0]) < 0.5 * (fine[-1] - fine[0]):
+        return None
+    if fine is edges:
+        return fine, _identity(ncols), spans
+    return fine, spans, _identity(cont.ncols)
+
+
+def _respan(row: list[str | None], spans: Spans, width: int) -> list[str | None]:
+    """A row laid onto a finer grid: each cell's text in the first column it covers, the rest
+    of its span and any column it does not reach covered (None)."""
+    out: list[str | None] = [None] * width
+    for (first, _), cell in zip(spans, row, strict=True):
+        out[first] = cell
+    return out
 
 
 def _meets_at_page_break(a: PageTable, b: PageTable, near: float = 0.3) -> bool:
@@ -398,16 +589,34 @@ def _repeated_header_rows(first: list[list[str | None]], cont: list[list[str | N
     return n
 
 
+# a label that opens a new row: 一、 / （一） / (1) / 1. — never the continuation of a cut label
+_ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.．、])")
+
+
 def _is_cut_row(last: list[str | None], first: list[str | None]) -> bool:
-    """A row split by the page break: the continuation holds only label text, no values,
-    in columns where the cut row already holds values."""
+    """A row split by the page break, its two halves to be merged cell by cell.
+
+    Every text cell of the continuation continues text of the cut row in the same column (and
+    does not open a new numbered label), and the values sit on one side of the break only, facing
+    empty cells on the other (Word and LibreOffice print them on the first line, but a cell may
+    be vertically centred).
+    """
     if len(last) != len(first):
         return False
-    first_vals = [c for c in first if c]
-    if not first_vals or any(is_number(c) for c in first_vals):
+    texts = [i for i, c in enumerate(first) if c and not is_number(c)]
+    if not texts:
         return False
-    last_has_numbers = any(is_number(c) for c in last)
-    return last_has_numbers and all(not first[i] for i, c in enumerate(last) if is_number(c))
+    for i in texts:
+        above = last[i]
+        if not above or is_number(above) or _ENUMERATED.match(first[i].strip()):  # type: ignore[union-attr]
+            return False
+    if any((is_number(a) and b) or (is_number(b) and a) for a, b in zip(last, first, strict=True)):
+        return False  # a value under or over text: a header row and the first data row
+    return any(is_number(c) for c in last) != any(is_number(c) for c in first)
+
+
+def _is_empty_row(row: list[str | None]) -> bool:
+    return not any((c or "").strip() for c in row)
 
 
 def _merge_cells(a: str | None, b: str | None) -> str | None:
@@ -421,35 +630,45 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
 
     Two tables are joined when the second is the first table of the next page, the first is the
     last table of its page, the first ends low on its page and the second starts high on its own,
-    their columns line up, and the second does not open with a caption row. A repeated header is
-    dropped; a row cut by the page break is merged back; text-less merged cells at the top of the
-    continuation (a vertical merge crossing the break) become None.
+    their columns line up (:func:`column_alignment`; the joint grid is the finer one), and the
+    second does not open with a caption row. A repeated header is dropped; a row cut by the page
+    break is merged back cell by cell, an empty remnant of it dropped; text-less merged cells at
+    the top of the continuation (a vertical merge crossing the break) become None.
     """
     out: list[RawTable] = []
     cur: RawTable | None = None
     cur_pt: PageTable | None = None
+    cur_edges: list[float] = []
     for i, t in enumerate(tables):
         prev = tables[i - 1] if i else None
         first_on_page = prev is None or prev.page != t.page
         prev_last_on_page = prev is not None and prev.page == t.page - 1
-        joinable = (
+        align = None
+        if (
             cur is not None
             and cur_pt is not None
             and first_on_page
             and prev_last_on_page
             and prev is cur_pt
-            and _columns_match(cur_pt, t)
-            and _meets_at_page_break(cur_pt, t)
             and t.rows
+            and _meets_at_page_break(cur_pt, t)
             and not _is_title_row(t.rows[0])
-        )
-        if joinable:
+        ):
+            ruled = cur_pt.method == t.method == "camelot-lattice"
+            align = column_alignment(cur_edges, max((len(r) for r in cur.rows), default=0), t, refine=ruled)
+        if cur is not None and align is not None:
+            edges, cur_spans, t_spans = align
+            width = len(edges) - 1 if edges else len(cur_spans)
             rows = [list(r) for r in t.rows]
             # text-less merged regions touching the top continue the previous page's merge
             for region in t.top_regions:
                 for r, c in region:
                     rows[r][c] = None
             notes = [f"stitched page {t.page} onto page {cur.page}"]
+            if cur_spans != _identity(len(cur_spans)) or t_spans != _identity(len(t_spans)):
+                cur.rows = [_respan(r, cur_spans, width) for r in cur.rows]
+                rows = [_respan(r, t_spans, width) for r in rows]
+                notes.append(f"columns aligned onto a {width}-column grid")
             skip = _repeated_header_rows(cur.rows, rows)
             if skip:
                 rows = rows[skip:]
@@ -458,6 +677,9 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
                 cur.rows[-1] = [_merge_cells(a, b) for a, b in zip(cur.rows[-1], rows[0], strict=True)]
                 rows = rows[1:]
                 notes.append("merged a row cut by the page break")
+            elif rows and _is_empty_row(rows[0]):
+                rows = rows[1:]
+                notes.append("dropped an empty row at the top of the page (a cut row's remnant)")
             cur.rows.extend(rows)
             assert cur.row_pages is not None
             cur.row_pages.extend([t.page] * len(rows))
@@ -465,7 +687,7 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
             if t.confidence is not None and cur.confidence is not None:
                 cur.confidence = min(cur.confidence, t.confidence)
             cur.note = _join_note(cur.note, "; ".join(notes))
-            cur_pt = t
+            cur_pt, cur_edges = t, edges
             continue
         cur = RawTable(
             index=len(out),
@@ -476,7 +698,7 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
             confidence=t.confidence,
             note=t.note,
         )
-        cur_pt = t
+        cur_pt, cur_edges = t, list(t.col_edges)
         out.append(cur)
     for rt in out:
         if rt.row_pages and len(set(rt.row_pages)) == 1:

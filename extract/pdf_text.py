@@ -139,20 +139,77 @@ def join_pages(texts: list[str]) -> str:
     return "\f".join(t.strip("\n") for t in texts)
 
 
+def _row_lines(text: str) -> tuple[int, int]:
+    """Lines shaped like table rows: (lines ending in a run of three or more bare numbers, lines
+    of nothing but bare numbers). Prose with dates ("2024 年 1 月 1 日") has numbers between words,
+    not in a trailing run."""
+    rows = only = 0
+    for line in text.split("\n"):
+        tokens = line.split()
+        run = 0
+        while run < len(tokens) and _NUM_TOKEN.match(tokens[-1 - run]):
+            run += 1
+        rows += run >= 3
+        only += bool(tokens) and run == len(tokens)
+    return rows, only
+
+
+def continues_table(text: str) -> bool:
+    """Whether a page that follows a table page holds table rows without any keyword: a row laid
+    out on one line, or (wrapped labels) cells listed one number per line."""
+    rows, only = _row_lines(text)
+    return rows >= 1 or only >= 5
+
+
 def table_pages(texts: list[str], usable: list[bool]) -> list[int]:
-    """1-based pages worth a Camelot run: pages that look like tables, plus the page after each
-    one when it holds table-like rows (a table continued without any keyword on it).
+    """1-based pages worth a Camelot run: pages that look like tables, plus the pages that follow
+    one and hold table-like rows, transitively (a table continued over several pages).
 
     With no such page at all, every usable page is returned (an unfamiliar layout).
     """
     chosen = {i + 1 for i, t in enumerate(texts) if usable[i] and looks_like_table_page(t)}
-    for p in sorted(chosen):
-        nxt = p + 1
-        if nxt <= len(texts) and usable[nxt - 1] and nxt not in chosen and _numeric_rows(texts[nxt - 1]) >= 1:
-            chosen.add(nxt)
+    for p in range(2, len(texts) + 1):  # in page order, so a chain of continuations is followed
+        if p - 1 in chosen and p not in chosen and usable[p - 1] and continues_table(texts[p - 1]):
+            chosen.add(p)
     if not chosen:
         chosen = {i + 1 for i, ok in enumerate(usable) if ok}
     return sorted(chosen)
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character of a page's text layer with its box in PDF units (origin bottom-left)."""
+
+    char: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def page_glyphs(pdf: pdfium.PdfDocument, page: int) -> list[Glyph]:
+    """The visible characters of a 1-based page with their boxes as pdfium draws them.
+
+    Camelot places text by the box its PDF parser computes, which can sit a line lower than the
+    glyphs; a row cut short by a page break is then read as empty. These boxes let such cells
+    be refilled from where the glyphs are really drawn.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    pg = pdf[page - 1]
+    tp = pg.get_textpage()
+    try:
+        out = []
+        for i in range(tp.count_chars()):
+            ch = chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i))
+            if ch.isspace() or not ch.isprintable():
+                continue
+            x0, y0, x1, y1 = tp.get_charbox(i, loose=True)  # the advance box: gaps are real gaps
+            out.append(Glyph(ch, x0, y0, x1, y1))
+        return out
+    finally:
+        tp.close()
+        pg.close()
 
 
 def image_heavy_pages(pdf: pdfium.PdfDocument, pages: list[int], min_share: float = 0.25) -> list[int]:

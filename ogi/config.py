@@ -15,7 +15,7 @@ SHARED_DIR = Path(os.environ.get("OGI_SHARED_DIR", REPO_ROOT.parent / "shared"))
 
 # Bump when extraction output for the same bytes may change: it is part of the cache key, so a
 # bump makes the next nightly run re-extract everything (and replace each document's facts).
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 # Bump when normalization/validation may change for the same extracted tables.
 TRANSFORM_VERSION = "2"
 

@@ -412,10 +412,11 @@ def test_ruled_table_over_two_pages_with_repeated_header():
     assert "dropped 1 repeated header row" in t.note
 
 
-def test_borderless_table_falls_back_to_stream():
+def test_borderless_table_is_read_from_word_positions():
     doc = extract_document(_mini_pdf([_table_ops([_HEADER, *_BODY], top=700, ruled=False)]), sha256="s")
     (t,) = doc.tables
-    assert t.method == "camelot-stream" and "only camelot-stream" in t.note
+    # read from word positions (extract/pdf_borderless.py) before stream is tried
+    assert t.method == "pdf-words" and "word positions" in t.note
     assert t.rows == [_HEADER, *_BODY]
 
 
