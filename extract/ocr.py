@@ -4,13 +4,19 @@ Page-level OCR detection drops lone digits such as "1" inside wide cells, and di
 the tables are about. So the table structure comes from the ruling lines (OpenCV morphology on
 the page rendered at ~200 dpi, after deskewing by the dominant line angle), and every cell is
 recognised on its own: its text lines are cut out by ink projection and fed to RapidOCR's
-recogniser only, with no detector in the loop.
+recogniser only, with no detector in the loop (the prose around the tables is read the same way).
+
+The grid is a lattice: every rule position, and for every elementary edge whether its rule is
+drawn. Producers leave rules out around merged cells (LibreOffice drops the side rule of a tall
+header cell beside the rows it spans), so a merged region that is not a rectangle is cut back
+into rectangles along grid lines no text crosses (:func:`_split_region`).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -20,6 +26,7 @@ from extract.pdf_tables import PageTable
 
 DPI = 200
 REC_BATCH = 6  # measured: bigger batches pad every strip to the widest one and run slower
+MIN_STRIP_RATIO = 2.0  # padded width ≥ 2 line heights (1.0 misread lone 人 as 天, 三 as E)
 MIN_REC_SCORE = 0.5  # below this a cell's text is kept but the table's confidence drops
 
 
@@ -36,11 +43,43 @@ class CellBox:
 
 
 @functools.cache
-def _engine():
-    """RapidOCR with its bundled Chinese models (loaded once per process, ~1 s)."""
-    from rapidocr_onnxruntime import RapidOCR
+def _recogniser():
+    """RapidOCR's bundled Chinese text recogniser alone (loaded once per process). No detector
+    and no angle classifier: text lines are cut out by ink projection, which keeps lone digits
+    and costs a fraction of the detector's time and memory."""
+    from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+    from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+    from rapidocr_onnxruntime.utils import read_yaml, update_model_path
 
-    return RapidOCR(rec_batch_num=REC_BATCH)
+    return TextRecognizer(update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))["Rec"])
+
+
+def recognise_strips(strips: list[np.ndarray], batch: int = REC_BATCH) -> list[tuple[str, float]]:
+    """Text and score of each single-line grey image.
+
+    Like RapidOCR's own batching (strips sorted by aspect ratio, resized to the model's height,
+    padded to the widest of the batch) but without its floor of 320/48 on the padded width: most
+    strips are a few digits, and padding each to a whole line made recognition ~3x slower.
+    A floor of two line heights keeps single characters as accurate as full padding does.
+    """
+    if not strips:
+        return []
+    rec = _recogniser()
+    height = int(rec.rec_image_shape[1])
+    ratios = [s.shape[1] / max(1, s.shape[0]) for s in strips]
+    order = np.argsort(ratios, kind="stable")
+    out: list[tuple[str, float]] = [("", 0.0)] * len(strips)
+    for start in range(0, len(strips), batch):
+        idx = order[start : start + batch]
+        width = int(math.ceil(height * max(MIN_STRIP_RATIO, max(ratios[i] for i in idx))))
+        arr = np.zeros((len(idx), 3, height, width), dtype=np.float32)  # 0 = mid grey after scaling
+        for j, i in enumerate(idx):
+            w = max(1, min(width, int(math.ceil(height * ratios[i]))))
+            img = cv2.resize(strips[i], (w, height)).astype(np.float32) / 127.5 - 1.0
+            arr[j, :, :, :w] = img.transpose(2, 0, 1)
+        for j, (text, score) in zip(idx, rec.postprocess_op(rec.session(arr)[0]), strict=True):
+            out[j] = (str(text), float(score))
+    return out
 
 
 def render_page(pdf: pdfium.PdfDocument, page_no: int, dpi: int = DPI) -> np.ndarray:
@@ -117,70 +156,226 @@ def deskew(gray: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def _cluster(values: list[int], tol: int) -> list[int]:
-    """Group near-equal coordinates; return each group's mean, ascending."""
-    groups: list[list[int]] = []
-    for v in sorted(values):
-        if groups and v - groups[-1][-1] <= tol:
-            groups[-1].append(v)
-        else:
-            groups.append([v])
-    return [int(round(sum(g) / len(g))) for g in groups]
+def _positions(profile: np.ndarray, min_len: int, tol: int) -> list[int]:
+    """Centres of the runs of a projection profile that reach ``min_len`` (one rule each)."""
+    on = np.nonzero(profile >= min_len)[0]
+    out: list[int] = []
+    run: list[int] = []
+    for v in on.tolist():
+        if run and v - run[-1] > tol:
+            out.append(int(round(sum(run) / len(run))))
+            run = []
+        run.append(v)
+    if run:
+        out.append(int(round(sum(run) / len(run))))
+    return out
 
 
-def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[list[CellBox]]:
-    """Cell boxes of each ruled table on a (deskewed) page, with their grid spans."""
+def _with_frame(lines: list[int], lo: int, hi: int, tol: int) -> list[int]:
+    """Line positions plus the table's outer edges (a rule the scan lost, or the page cut)."""
+    out = [v for v in lines if lo + tol < v < hi - tol]
+    first = min((v for v in lines if v <= lo + tol), default=lo)
+    last = max((v for v in lines if v >= hi - tol), default=hi)
+    return [first, *out, last]
+
+
+def _coverage(mask: np.ndarray, along: int, lo: int, hi: int, band: int, margin: int) -> float:
+    """Share of the stretch ``lo..hi`` of a rule at ``along`` (±band) that the rule mask inks.
+
+    ``mask`` is oriented so the rule runs along axis 0 (pass the transpose for horizontal rules).
+    """
+    a, b = lo + margin, hi - margin
+    if b <= a:
+        return 1.0
+    strip = mask[a:b, max(0, along - band) : along + band + 1]
+    return float((strip.max(axis=1) > 0).mean()) if strip.size else 0.0
+
+
+@dataclass
+class Lattice:
+    """A ruled table's elementary grid: rule positions and, per elementary edge, whether the rule
+    is there (a missing one joins two elementary cells into one merged cell)."""
+
+    xs: list[int]  # column boundaries, page pixels
+    ys: list[int]  # row boundaries
+    v_on: np.ndarray  # (rows, cols + 1) bool: the rule left of column c in row r is drawn
+    h_on: np.ndarray  # (rows + 1, cols) bool: the rule above row r in column c is drawn
+    v_cov: np.ndarray  # the same as coverage shares (evidence when a merge must be split)
+    h_cov: np.ndarray
+
+
+def table_lattice(horiz: np.ndarray, vert: np.ndarray, box: tuple[int, int, int, int], dpi: int) -> Lattice:
+    """Rule positions inside one table's bounding box and which elementary edges they cover.
+
+    Boundaries come from projection profiles of the rule masks, so a rule drawn across one
+    cell only still splits the grid there; a boundary no drawn edge uses is dropped (a long
+    stroke of a glyph is not a column)."""
+    x0, y0, w, h = box
+    hsub = horiz[y0 : y0 + h, x0 : x0 + w]
+    vsub = vert[y0 : y0 + h, x0 : x0 + w]
+    tol = max(3, dpi // 40)
+    min_seg = max(12, dpi // 5)
+    ys = _with_frame(_positions((hsub > 0).sum(axis=1), min_seg, tol), 0, h - 1, tol)
+    xs = _with_frame(_positions((vsub > 0).sum(axis=0), min_seg // 2, tol), 0, w - 1, tol)
+    band, margin = max(2, dpi // 70), max(3, dpi // 40)
+    while True:  # drop boundaries that separate nothing, then re-measure (ends: each pass drops one)
+        nr, nc = len(ys) - 1, len(xs) - 1
+        v_cov = np.ones((nr, nc + 1))
+        h_cov = np.ones((nr + 1, nc))
+        for r in range(nr):
+            for c in range(1, nc):
+                v_cov[r, c] = _coverage(vsub, xs[c], ys[r], ys[r + 1], band, margin)
+        for r in range(1, nr):
+            for c in range(nc):
+                h_cov[r, c] = _coverage(hsub.T, ys[r], xs[c], xs[c + 1], band, margin)
+        keep_x = [0, *[c for c in range(1, nc) if v_cov[:, c].max() >= 0.5], nc]
+        keep_y = [0, *[r for r in range(1, nr) if h_cov[r, :].max() >= 0.5], nr]
+        if len(keep_x) == nc + 1 and len(keep_y) == nr + 1:
+            break
+        xs = [xs[c] for c in keep_x]
+        ys = [ys[r] for r in keep_y]
+    return Lattice(
+        xs=[x0 + x for x in xs], ys=[y0 + y for y in ys],
+        v_on=v_cov >= 0.5, h_on=h_cov >= 0.5, v_cov=v_cov, h_cov=h_cov,
+    )
+
+
+Cell = tuple[int, int]
+
+
+def _neighbours(cell: Cell, lat: Lattice) -> list[Cell]:
+    """Elementary cells joined to ``cell`` by a missing rule."""
+    r, c = cell
+    nr, nc = lat.v_on.shape[0], lat.h_on.shape[1]
+    out = []
+    if c + 1 < nc and not lat.v_on[r, c + 1]:
+        out.append((r, c + 1))
+    if c > 0 and not lat.v_on[r, c]:
+        out.append((r, c - 1))
+    if r + 1 < nr and not lat.h_on[r + 1, c]:
+        out.append((r + 1, c))
+    if r > 0 and not lat.h_on[r, c]:
+        out.append((r - 1, c))
+    return out
+
+
+def _components(cells: set[Cell], lat: Lattice) -> list[set[Cell]]:
+    """The merged regions among ``cells``: groups joined through missing rules."""
+    todo, out = set(cells), []
+    while todo:
+        stack = [todo.pop()]
+        comp = set(stack)
+        while stack:
+            for n in _neighbours(stack.pop(), lat):
+                if n in todo:
+                    todo.remove(n)
+                    comp.add(n)
+                    stack.append(n)
+        out.append(comp)
+    return out
+
+
+def _is_rect(cells: set[Cell]) -> bool:
+    rs = [r for r, _ in cells]
+    cs = [c for _, c in cells]
+    return len(cells) == (max(rs) - min(rs) + 1) * (max(cs) - min(cs) + 1)
+
+
+def _text_across(ink: np.ndarray, at: int, lo: int, hi: int, margin: int, vertical: bool) -> bool:
+    """Does text ink cross the (missing) rule at ``at`` between ``lo`` and ``hi``?"""
+    a, b = lo + margin, hi - margin
+    if b <= a:
+        return False
+    strip = ink[a:b, at - 1 : at + 2] if vertical else ink[at - 1 : at + 2, a:b]
+    return int(np.count_nonzero(strip)) > 2
+
+
+def _split_region(cells: set[Cell], lat: Lattice, ink: np.ndarray, margin: int) -> list[set[Cell]]:
+    """Cut a non-rectangular merged region into rectangles.
+
+    A region that is not a rectangle is several cells whose shared rules the scan (or the
+    producing software) did not draw. Cut it along a grid line that no text crosses, preferring
+    cuts that leave rectangles, then cuts along which part of a rule is drawn, then vertical ones
+    (a tall label beside finer cells is the usual shape); recurse until every piece is a rectangle.
+    """
+    if _is_rect(cells):
+        return [cells]
+    rows = sorted({r for r, _ in cells})
+    cols = sorted({c for _, c in cells})
+    best: tuple | None = None
+    for vertical in (True, False):
+        for k in range(cols[0] + 1, cols[-1] + 1) if vertical else range(rows[0] + 1, rows[-1] + 1):
+            idx = 1 if vertical else 0
+            before = {cell for cell in cells if cell[idx] < k}
+            after = cells - before
+            if not before or not after:
+                continue
+            if vertical:
+                pairs = [r for r in rows if (r, k - 1) in cells and (r, k) in cells]
+                evidence = sum(float(lat.v_cov[r, k]) for r in pairs)
+                crossed = any(
+                    _text_across(ink, lat.xs[k], lat.ys[r], lat.ys[r + 1], margin, True) for r in pairs
+                )
+            else:
+                pairs = [c for c in cols if (k - 1, c) in cells and (k, c) in cells]
+                evidence = sum(float(lat.h_cov[k, c]) for c in pairs)
+                crossed = any(
+                    _text_across(ink, lat.ys[k], lat.xs[c], lat.xs[c + 1], margin, False) for c in pairs
+                )
+            pieces = _components(before, lat) + _components(after, lat)
+            irregular = sum(not _is_rect(p) for p in pieces)
+            key = (crossed, irregular, -round(evidence, 2), not vertical, k)
+            if best is None or key < best[0]:
+                best = (key, pieces)
+    assert best is not None  # a non-rectangular region spans at least two rows or columns
+    return [rect for piece in best[1] for rect in _split_region(piece, lat, ink, margin)]
+
+
+def lattice_cells(lat: Lattice, ink: np.ndarray, dpi: int = DPI) -> list[CellBox]:
+    """The table's cells: merged regions of the lattice, each a rectangle of elementary cells."""
+    nr, nc = lat.v_on.shape[0], lat.h_on.shape[1]
+    margin = max(3, dpi // 40)
+    everything = {(r, c) for r in range(nr) for c in range(nc)}
+    out = []
+    for region in _components(everything, lat):
+        for rect in _split_region(region, lat, ink, margin):
+            r0, r1 = min(r for r, _ in rect), max(r for r, _ in rect)
+            c0, c1 = min(c for _, c in rect), max(c for _, c in rect)
+            x, y = lat.xs[c0], lat.ys[r0]
+            out.append(CellBox(x, y, lat.xs[c1 + 1] - x, lat.ys[r1 + 1] - y, r0, c0, r1, c1))
+    out.sort(key=lambda b: (b.r0, b.c0))
+    return out
+
+
+def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[tuple[list[CellBox], Lattice, np.ndarray]]:
+    """Each ruled table on a (deskewed) page: its cells with grid spans, its lattice, and the page
+    with the rules whitened (so a cell crop holds text only)."""
     bw = _binarize(gray)
     horiz, vert = _line_masks(bw, dpi)
     grid = cv2.bitwise_or(horiz, vert)
+    ink = cv2.bitwise_and(bw, cv2.bitwise_not(grid))
+    clean = gray.copy()
+    clean[grid > 0] = 255
     h, w = grid.shape
     n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
-    tables: list[list[CellBox]] = []
-    min_cell = max(8, dpi // 25)
+    tables = []
     for i in range(1, n):
         x, y, bw_, bh, _ = stats[i]
         if bw_ < w // 5 or bh < dpi // 5:
             continue
-        sub = grid[y : y + bh, x : x + bw_].copy()
-        # close the frame: a table cut at the page (or picture) edge has no bottom rule
-        cv2.rectangle(sub, (0, 0), (bw_ - 1, bh - 1), 255, thickness=3)
-        inv = cv2.bitwise_not(sub)
-        m, _, cstats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
-        cells = []
-        for j in range(1, m):
-            cx, cy, cw, ch, _ = cstats[j]
-            if cw < min_cell or ch < min_cell:
-                continue
-            if cx == 0 or cy == 0 or cx + cw >= bw_ or cy + ch >= bh:
-                continue  # the outside of the table, not a cell
-            cells.append(CellBox(int(x + cx), int(y + cy), int(cw), int(ch)))
+        lat = table_lattice(horiz, vert, (int(x), int(y), int(bw_), int(bh)), dpi)
+        cells = lattice_cells(lat, ink, dpi)
         if len(cells) >= 2:
-            tables.append(_assign_spans(cells, tol=max(4, dpi // 30)))
-    tables.sort(key=lambda cs: min(c.y for c in cs))
+            tables.append((cells, lat, clean))
+    tables.sort(key=lambda t: t[1].ys[0])
     return tables
 
 
-def _assign_spans(cells: list[CellBox], tol: int) -> list[CellBox]:
-    """Place each cell box on the table's row/column grid (merged cells span several)."""
-    xs = _cluster([c.x for c in cells], tol)
-    ys = _cluster([c.y for c in cells], tol)
-
-    def span(starts: list[int], lo: int, size: int) -> tuple[int, int]:
-        first = min(range(len(starts)), key=lambda k: abs(starts[k] - lo))
-        last = max((k for k in range(len(starts)) if starts[k] < lo + size - tol), default=first)
-        return first, max(first, last)
-
-    out = []
-    for c in cells:
-        c0, c1 = span(xs, c.x, c.w)
-        r0, r1 = span(ys, c.y, c.h)
-        out.append(CellBox(c.x, c.y, c.w, c.h, r0, c0, r1, c1))
-    return out
-
-
-def _ink_bands(gray: np.ndarray, cell: CellBox) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """The cell's crop, its ink mask, and the row bands that hold ink (split on blank rows)."""
-    inset = 3
+def _ink_bands(
+    gray: np.ndarray, cell: CellBox, inset: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The cell's crop (``inset`` inside the rule centres), its ink mask, and the row bands that
+    hold ink (split on blank rows)."""
     crop = gray[cell.y + inset : cell.y + cell.h - inset, cell.x + inset : cell.x + cell.w - inset]
     if crop.size == 0:
         return crop, crop, []
@@ -210,34 +405,54 @@ def _merge_bands(bands: list[tuple[int, int]], line_h: float) -> list[tuple[int,
     return out
 
 
-def _strip_images(
-    crop: np.ndarray, ink: np.ndarray, bands: list[tuple[int, int]], pad: int = 3
-) -> list[np.ndarray]:
-    """Tight BGR images of each text line, with the white margin the recogniser expects."""
+def _context_strip(img: np.ndarray, a: int, b: int, c0: int, c1: int, background: int) -> np.ndarray:
+    """BGR image of the text line in rows a..b, columns c0..c1 of ``img``, with a margin of the
+    scan's own background (padded with ``background`` where the image ends).
+
+    A pure-white frame pasted around a tight crop made the recogniser drop a leading minus sign
+    ("-3" read as "3"); a few pixels of real context do not."""
+    vpad, hpad = max(2, (b - a) // 4), max(4, (b - a) // 4)
+    y0, y1, x0, x1 = a - vpad, b + vpad, c0 - hpad, c1 + hpad
+    h, w = img.shape
+    strip = img[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
+    strip = cv2.copyMakeBorder(
+        strip, max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w), cv2.BORDER_CONSTANT, value=background
+    )
+    return cv2.cvtColor(strip, cv2.COLOR_GRAY2BGR)
+
+
+def _strip_images(crop: np.ndarray, ink: np.ndarray, bands: list[tuple[int, int]]) -> list[np.ndarray]:
+    """One image per text line of a cell."""
     out = []
+    background = int(np.median(crop)) if crop.size else 255
     for a, b in bands:
-        cols = np.where(ink[a:b].sum(axis=0) > 0)[0]
-        if cols.size == 0 or b - a < 4:
-            continue
-        x0, x1 = max(0, cols[0] - pad), min(crop.shape[1], cols[-1] + 1 + pad)
-        y0, y1 = max(0, a - pad), min(crop.shape[0], b + pad)
-        strip = cv2.copyMakeBorder(crop[y0:y1, x0:x1], 6, 6, 8, 8, cv2.BORDER_CONSTANT, value=255)
-        out.append(cv2.cvtColor(strip, cv2.COLOR_GRAY2BGR))
+        cols = np.nonzero(ink[a:b].any(axis=0))[0]
+        if cols.size and b - a >= 4:
+            out.append(_context_strip(crop, a, b, int(cols[0]), int(cols[-1]) + 1, background))
     return out
 
 
 def _binarize_cell(crop: np.ndarray) -> np.ndarray:
-    """Ink mask of a cell crop with specks removed (scanner noise is not a text line)."""
-    _, bw = cv2.threshold(crop, 150, 255, cv2.THRESH_BINARY_INV)
+    """Ink mask of a cell crop with specks removed (scanner noise is not a text line).
+
+    The threshold sits a fixed step below the crop's own background (its median), not at a fixed
+    grey: thin serif strokes (the lone stroke of 一, the bars of 三) blur to light grey in a scan,
+    and a shaded header cell must still count as background."""
+    background = float(np.median(crop)) if crop.size else 255.0
+    _, bw = cv2.threshold(crop, float(np.clip(background - 45, 100, 210)), 255, cv2.THRESH_BINARY_INV)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     keep = np.zeros(n, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6
     return (keep[labels] * 1).astype(np.uint8)
 
 
-def recognise_cells(gray: np.ndarray, cells: list[CellBox]) -> list[tuple[str, float]]:
-    """Text and mean score of every cell; all strips of the page go to the recogniser at once."""
-    banded = [_ink_bands(gray, cell) for cell in cells]
+def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
+    """Text and mean score of every cell; all strips of the page go to the recogniser at once.
+
+    A blank cell scores 1.0 (nothing to misread); a cell that holds ink the recogniser could not
+    read scores 0.0, so it counts against the table rather than passing for blank."""
+    inset = max(4, dpi // 30)
+    banded = [_ink_bands(gray, cell, inset) for cell in cells]
     heights = [b - a for _, _, bands in banded for a, b in bands]
     line_h = float(np.percentile(heights, 75)) if heights else 0.0  # a full text line's height
     strips: list[np.ndarray] = []
@@ -249,13 +464,17 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox]) -> list[tuple[str, f
     texts: list[list[str]] = [[] for _ in cells]
     scores: list[list[float]] = [[] for _ in cells]
     if strips:
-        results, _ = _engine().text_rec(strips)
+        results = recognise_strips(strips)
         for i, (text, score) in zip(owner, results, strict=True):
             text = text.strip()
             if text:
                 texts[i].append(text)
                 scores[i].append(float(score))
-    return [("\n".join(t), (sum(s) / len(s)) if s else 1.0) for t, s in zip(texts, scores, strict=True)]
+    inked = set(owner)
+    return [
+        ("\n".join(t), (sum(s) / len(s)) if s else (0.0 if i in inked else 1.0))
+        for i, (t, s) in enumerate(zip(texts, scores, strict=True))
+    ]
 
 
 def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> list[list[str | None]]:
@@ -283,6 +502,7 @@ class OcrPage:
     tables: list[PageTable]
     text: str
     angle: float
+    warnings: list[str] = field(default_factory=list)
 
 
 def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = True) -> OcrPage:
@@ -290,16 +510,23 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
     angle = skew_angle(_binarize(gray))
     gray = deskew(gray, angle)
     tables: list[PageTable] = []
+    warnings: list[str] = []
     blocks: list[tuple[int, str]] = []  # (top y, text) for reading order
     masked = gray.copy() if prose_text else None
-    for cells in find_tables(gray, dpi):
-        recognised = recognise_cells(gray, cells)
+    for cells, lat, clean in find_tables(gray, dpi):
+        recognised = recognise_cells(clean, cells, dpi)
         scores = [s for (t, s) in recognised if t]
-        confidence = round(sum(scores) / len(scores), 4) if scores else 0.0
+        unread = sum(1 for t, s in recognised if not t and s == 0.0)
+        # a table of blank cells (the empty remnant of a row cut by the page break) is no evidence
+        # of a bad read; ink that gave no text is
+        confidence = round(sum(scores) / len(scores), 4) if scores else (0.0 if unread else None)
         low = sum(1 for s in scores if s < MIN_REC_SCORE)
         note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°"
         if low:
             note += f", {low} cell(s) below score {MIN_REC_SCORE}"
+        if unread:
+            note += f", {unread} cell(s) with ink but no text read"
+            warnings.append(f"{unread} table cell(s) hold ink that OCR could not read")
         top = [
             {(r, c) for r in range(cell.r0, cell.r1 + 1) for c in range(cell.c0, cell.c1 + 1)}
             for cell, (text, _) in zip(cells, recognised, strict=True)
@@ -315,6 +542,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
                 confidence=confidence,
                 top_regions=top,
                 note=note,
+                col_edges=[round(x * 72 / dpi, 2) for x in lat.xs],
                 top_frac=round(y0 / gray.shape[0], 4),
                 bottom_frac=round(y1 / gray.shape[0], 4),
             )
@@ -324,48 +552,50 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         if masked is not None:
             masked[max(0, y0 - 8) : y1 + 8, max(0, x0 - 8) : x1 + 8] = 255
     if masked is not None:
-        for top, bottom in _ink_bands_outside_tables(masked, dpi):
-            lines = prose_lines(masked[top:bottom], scale=150 / dpi)
-            blocks.extend((top + y, text) for y, text in lines)
+        blocks.extend(prose_lines(masked, dpi))
     blocks.sort(key=lambda b: b[0])
-    return OcrPage(tables=tables, text="\n".join(t for _, t in blocks if t), angle=angle)
+    return OcrPage(tables=tables, text="\n".join(t for _, t in blocks if t), angle=angle, warnings=warnings)
 
 
-def _ink_bands_outside_tables(masked: np.ndarray, dpi: int) -> list[tuple[int, int]]:
-    """Horizontal bands of the page (tables already blanked) that hold ink, so the text detector
-    runs on those strips only rather than on the whole page."""
-    ink = _binarize_cell(masked).sum(axis=1) > 0
-    gap = dpi // 4  # a blank run this tall separates two bands
-    bands: list[tuple[int, int]] = []
-    start = last = None
-    for y in np.nonzero(ink)[0].tolist():
-        if start is None:
-            start = last = y
-        elif y - last > gap:
-            bands.append((start, last + 1))
-            start = y
-        last = y
-    if start is not None:
-        bands.append((start, last + 1))
-    pad = dpi // 20
-    h = masked.shape[0]
-    return [(max(0, a - pad), min(h, b + pad)) for a, b in bands if b - a >= dpi // 20]
+def _runs(on: np.ndarray, min_len: int = 1) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in a 1-D mask."""
+    padded = np.concatenate([[False], on.astype(bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2], strict=True) if e - s >= min_len]
 
 
-def prose_lines(gray: np.ndarray, scale: float = 0.75) -> list[tuple[int, str]]:
-    """Whole-page OCR (detector + recogniser) of what is left outside the tables: (top y, line)."""
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1 else gray
-    if _binarize_cell(small).sum() == 0:
+def prose_lines(gray: np.ndarray, dpi: int = DPI) -> list[tuple[int, str]]:
+    """The text outside the tables (already blanked), line by line: (top y, text).
+
+    Lines are cut by ink projection on the deskewed page and read by the recogniser alone; a
+    line is split where a gap wider than about two characters separates its pieces (a date on
+    the right margin), which are read separately and joined with a space. Bands far taller than
+    a text line (a picture, a seal) are not text lines and are skipped."""
+    ink = _binarize_cell(gray)
+    bands = _runs(ink.any(axis=1), 2)
+    if not bands:
         return []
-    result, _ = _engine()(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
-    if not result:
-        return []
-    items = [
-        (int(min(p[1] for p in box) / scale), int(min(p[0] for p in box)), text) for box, text, _ in result
-    ]
-    line_h = 20 / scale
-    items.sort(key=lambda it: (round(it[0] / line_h), it[1]))
-    return [(y, text) for y, _, text in items]
+    line_h = float(np.percentile([b - a for a, b in bands], 75))
+    background = int(np.median(gray))
+    strips: list[np.ndarray] = []
+    owner: list[int] = []
+    lines = [(a, b) for a, b in _merge_bands(bands, line_h) if dpi // 25 <= b - a <= 3 * line_h]
+    for k, (a, b) in enumerate(lines):
+        pieces = _runs(ink[a:b].any(axis=0))
+        groups: list[list[int]] = []
+        for s, e in pieces:
+            if groups and s - groups[-1][1] <= 2 * (b - a):
+                groups[-1][1] = e
+            else:
+                groups.append([s, e])
+        for s, e in groups:
+            strips.append(_context_strip(gray, a, b, s, e, background))
+            owner.append(k)
+    texts: list[list[str]] = [[] for _ in lines]
+    for k, (text, _) in zip(owner, recognise_strips(strips), strict=True):
+        if text.strip():
+            texts[k].append(text.strip())
+    return [(a, " ".join(t)) for (a, _), t in zip(lines, texts, strict=True) if t]
 
 
 def ocr_pdf_pages(
@@ -384,4 +614,5 @@ def ocr_pdf_pages(
         for t in page.tables:
             if t.confidence is not None and t.confidence < 0.8:
                 warnings.append(f"page {p}: OCR table with low confidence {t.confidence:.2f}")
+        warnings.extend(f"page {p}: {w}" for w in page.warnings)
     return tables, texts, warnings

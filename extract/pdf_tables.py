@@ -323,6 +323,7 @@ def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
 
 
 RULED_BONUS = 0.1
+RULED_METHODS = frozenset({"camelot-lattice", "ocr"})
 VECTOR, RASTER, STREAM = "camelot-lattice(vector)", "camelot-lattice(raster)", "camelot-stream"
 
 
@@ -654,7 +655,8 @@ def stitch(tables: list[PageTable]) -> list[RawTable]:
             and _meets_at_page_break(cur_pt, t)
             and not _is_title_row(t.rows[0])
         ):
-            ruled = cur_pt.method == t.method == "camelot-lattice"
+            # Grids drawn from ruling lines (Camelot lattice, or OCR's rule finder) may be refined.
+            ruled = cur_pt.method == t.method and t.method in RULED_METHODS
             align = column_alignment(cur_edges, max((len(r) for r in cur.rows), default=0), t, refine=ruled)
         if cur is not None and align is not None:
             edges, cur_spans, t_spans = align

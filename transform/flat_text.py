@@ -41,7 +41,7 @@ MAX_NODES = 200_000  # enumeration budget per row; beyond it the row is "too man
 
 # A run of values: digits, decimal points, minus signs and the whitespace between them.
 _NUM = r"[-−]?\d+(?:\.\d+)?"
-_RUN = re.compile(rf"{_NUM}(?:[ \t\u3000\u00a0\n]*{_NUM})*")
+_RUN = re.compile(rf"{_NUM}(?:[ \t\u3000\u00a0\n\r\f]*{_NUM})*")
 _NUMBERING_AFTER = re.compile(r"^[.、．]\s*\D")  # "2.其他…": the run's last digit numbers the next label
 _UNIT_AFTER = re.compile(r"^(万元|亿元|千元|元)")
 _S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
