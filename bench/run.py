@@ -202,6 +202,7 @@ def work(corpus: Path, layout: str, method: str) -> dict[str, Any]:
 
 def work_samples(method: str) -> dict[str, Any]:
     out = []
+    warm_up()
     samples = SHARED_DIR / "samples"
     for path in sorted(p for p in samples.glob("*") if p.is_file() and p.name in SAMPLE_YEARS):
         if method == "baseline" and path.suffix != ".pdf":
