@@ -265,8 +265,8 @@ _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "
 
 
 def unescape_js_string(body: str) -> str:
-    """The value of a JS/JSON string literal's body (quotes removed): \\n, \\", \\/, \\uXXXX,
-    surrogate pairs, \\x.., line continuations."""
+    """The value of a JS/JSON string literal's body (quotes removed): \\n, \\", \\/, four-digit
+    \\u escapes (\\u4e2d) and \\u{...}, surrogate pairs, \\x escapes, line continuations."""
 
     def one(m: re.Match[str]) -> str:
         e = m.group(1)

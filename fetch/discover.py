@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 
+from extract.html_tables import unescape_js_string
 from ogi.config import DATA_DIR
 
 RULES_CSV = DATA_DIR / "registry" / "discover_rules.csv"
@@ -136,12 +137,11 @@ def scope_of(title: str) -> str | None:
 
 
 def _unescape_js(text: str) -> str:
-    """HTML that sits in a JavaScript string: \\" → ", \\/ → /, \\n → newline, \\uXXXX → char."""
+    """HTML that sits in a JavaScript string (\\" \\/ \\n and \\u escapes): the same unescaping the
+    extractor applies to such pages (``extract.html_tables.unescape_js_string``)."""
     if "\\\"" not in text and "\\/" not in text and "\\u" not in text:
         return text
-    text = text.replace('\\"', '"').replace("\\'", "'").replace("\\/", "/")
-    text = text.replace("\\n", "\n").replace("\\r", "").replace("\\t", " ")
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    return unescape_js_string(text)
 
 
 def _parse_html(text: str):

@@ -181,7 +181,7 @@ def test_json_payload_with_escaped_html():
     report = (
         '<p>共收到申请3件</p><table><tr><td colspan="2">总计</td></tr><tr><td>1</td><td>2</td></tr></table>'
     )
-    payload = json.dumps({"title": "年度报告", "content": report}, ensure_ascii=True)  # \\uXXXX escapes
+    payload = json.dumps({"title": "年度报告", "content": report}, ensure_ascii=True)  # four-digit \\u escapes
     assert "\\u" in payload
     doc = extract_html(payload.encode("utf-8"), sha256="j")
     assert doc.tables[0].rows == [["总计", None], ["1", "2"]]
