@@ -42,8 +42,8 @@ MAX_NODES = 200_000  # enumeration budget per row; beyond it the row is "too man
 # A run of values: digits, decimal points, minus signs and the whitespace between them.
 _NUM = r"[-−]?\d+(?:\.\d+)?"
 _RUN = re.compile(rf"{_NUM}(?:[ \t\u3000\u00a0\n\r\f]*{_NUM})*")
-_NUMBERING_AFTER = re.compile(r"^[.、．]\s*\D")  # "2.其他…": the run's last digit numbers the next label
-_UNIT_AFTER = re.compile(r"^(万元|亿元|千元|元)")
+_NUMBERING_AFTER = re.compile(r"[.、．]\s*\D")  # "2.其他…": the run's last digit numbers the next label
+_UNIT_AFTER = re.compile(r"万元|亿元|千元|元")
 _S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
 # A table starts at its own header, which prose does not print: (section, markers all present).
 _TABLE_STARTS = (("s2", ("第二十条", "信息内容")), ("s3", ("申请人情况",)), ("s4", ("未经复议直接起诉",)))
@@ -108,27 +108,27 @@ def chunks(text: str) -> list[Chunk]:
     out: list[Chunk] = []
     pending = ""
     pos = 0
+    line, counted = 1, 0  # line number of ``counted``, advanced as the scan goes (no rescans)
     for m in _RUN.finditer(text):
-        run, after = m.group(0), text[m.end():]
+        run = m.group(0)
         pending += text[pos:m.start()]
         pos = m.end()
-        if _NUMBERING_AFTER.match(after):
-            numbering = re.search(r"\d$", run)
-            assert numbering is not None
+        if _NUMBERING_AFTER.match(text, m.end()):
             run = run[:-1].rstrip()
             if not run:
-                pending += numbering.group(0)
+                pending += m.group(0)[-1]
                 continue
             pos = m.end() - 1
-        unit = _UNIT_AFTER.match(after)
-        if unit and pos == m.end():
-            pos += unit.end()
-        line = text.count("\n", 0, m.start()) + 1
-        out.append(Chunk(pending, _groups(run), line, unit.group(1) if unit and pos > m.end() else None))
+        unit = _UNIT_AFTER.match(text, m.end()) if pos == m.end() else None
+        if unit:
+            pos = unit.end()
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        out.append(Chunk(pending, _groups(run), line, unit.group(0) if unit else None))
         pending = ""
     tail = pending + text[pos:]
     if tail.strip():
-        out.append(Chunk(tail, [], text.count("\n") + 1))
+        out.append(Chunk(tail, [], line + text.count("\n", counted)))
     return out
 
 
@@ -154,9 +154,6 @@ def split_run(groups: list[str], n: int, constraints: list[tuple[int, tuple[int,
             return False
         return body.count(".") <= 1 and not body.endswith(".")
 
-    def value(part: str) -> float:
-        return float(part)
-
     def walk(gi: int, start: int, cells: list[str]) -> None:
         nonlocal nodes
         nodes += 1
@@ -180,7 +177,7 @@ def split_run(groups: list[str], n: int, constraints: list[tuple[int, tuple[int,
             cells.append(part)
             idx = len(cells) - 1
             good = all(
-                abs(value(cells[t]) - sum(value(cells[i]) for i in terms)) < 1e-9
+                abs(float(cells[t]) - sum(float(cells[i]) for i in terms)) < 1e-9
                 for t, terms in by_last.get(idx, [])
             )
             if good:
