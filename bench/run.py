@@ -58,22 +58,21 @@ def missing(module: str, name: str) -> str | None:
 
 
 def _validate(report, text: str):
-    try:
-        from transform.validate import validate
-    except ImportError:
-        return report
+    from transform.validate import validate
+
     return validate(report, text)
 
 
 def run_ogi(path: Path, year: int | None):
-    """The pipeline's own path on one file; returns the ParsedReport (validated when possible)."""
+    """The pipeline's own path on one file (what ``flows.process.analyse`` runs: extract, then parse
+    and validate with arbitration between candidate extractions); returns the report and table count."""
     from extract import extract_document
-    from transform.parse import parse_report
+    from transform.arbitrate import best_report
 
     data = path.read_bytes()
     media_type = mimetypes.guess_type(path.name)[0]
     doc = extract_document(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name, media_type=media_type)
-    return _validate(parse_report(doc, report_year=year), doc.text), len(doc.tables)
+    return best_report(doc, report_year=year), len(doc.tables)
 
 
 def run_baseline(path: Path, year: int | None):

@@ -11,22 +11,20 @@ import threading
 import traceback
 from typing import Any
 
-from extract import extract_document
+from extract import detect, extract_document
 from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION
 from ogi.models import ExtractionError, ParsedReport
 from transform.arbitrate import best_report
 
 # PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
 # not even on different documents: it would crash the process. Prefect's default task runner uses
-# threads, so binary documents are processed one at a time per process; HTML and text run freely.
+# threads, so PDF/Word documents are processed one at a time per process; the rest run freely.
 # Parallelism across documents comes from processes (Dask/Ray workers), not threads.
 _PDFIUM_LOCK = threading.Lock()
 
 
-def _is_markup(data: bytes) -> bool:
-    head = data[:2048].lstrip().lower()
-    return not head.startswith(b"%pdf") and (b"<html" in head or b"<!doctype" in head or b"<table" in head
-                                             or b"<meta" in head)
+# Documents that may reach PDFium: PDFs, and Word/WPS files (LibreOffice may hand back a PDF).
+_NEEDS_PDFIUM = frozenset({detect.PDF, detect.DOC, detect.WPS, detect.OCTET})
 
 
 def analyse(
@@ -34,7 +32,7 @@ def analyse(
     report_year: int | None = None,
 ) -> ParsedReport:
     """Extract, normalize and validate one document; raises ExtractionError for unreadable input."""
-    if _is_markup(data):
+    if detect.sniff_media_type(data, filename, media_type) not in _NEEDS_PDFIUM:
         doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
     else:
         with _PDFIUM_LOCK:

@@ -101,7 +101,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 def cmd_deploy(args: argparse.Namespace) -> int:
     from flows.runners import nightly_flow
 
-    params = {"registry": args.registry} if args.registry else {}
+    params = {k: v for k, v in (("registry", args.registry), ("home", args.home)) if v}
     print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
     nightly_flow(args.workers).serve(name="nightly", cron=args.cron, parameters=params)
     return 0
