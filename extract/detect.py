@@ -17,6 +17,7 @@ DOC = "application/msword"
 XLS = "application/vnd.ms-excel"
 WPS = "application/vnd.ms-works"  # Kingsoft WPS Writer .wps (an OLE2 container like .doc)
 TEXT = "text/plain"  # a report that reaches us only as text (a text page, a converted PDF's text)
+OFD = "application/ofd"  # China's fixed-layout format (GB/T 33190), a zip container; not read yet
 OCTET = "application/octet-stream"
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -34,6 +35,7 @@ _BY_EXTENSION = {
     ".et": XLS,  # WPS spreadsheet, OLE2 like .xls
     ".wps": WPS,
     ".txt": TEXT,
+    ".ofd": OFD,
 }
 
 _DECLARED = {
@@ -51,6 +53,7 @@ _DECLARED = {
     "application/vnd.ms-works": WPS,
     "application/kswps": WPS,
     "text/plain": TEXT,
+    OFD: OFD,
 }
 
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<table|<div|<p[\s>]|<!--)", re.I)

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from extract import detect
 from fetch.archive import Archive
+from fetch.decode import decode_html
 from fetch.discover import Attachment, ReportLink, load_rules, parse_listing, parse_report_page
 from fetch.http_client import FetchResult, PoliteClient
 from fetch.registry import Agency
@@ -105,22 +107,9 @@ class AgencyCrawl:
 
 
 def sniff_media_type(data: bytes, content_type: str, url: str, filename: str | None = None) -> str:
-    """Media type from the bytes first (portals mislabel files), then the name, then the header."""
-    by_ext = load_rules().attachment_ext
-    exts = [_ext(n) for n in (filename, urlsplit(url).path) if n]
-    ext = next((e for e in exts if e in by_ext), "")
-    head = data[:8]
-    if head.startswith(b"%PDF"):
-        return "application/pdf"
-    if head.startswith(b"PK\x03\x04"):  # OOXML or OFD (zip containers)
-        return by_ext[ext] if ext in {"docx", "xlsx", "ofd"} else "application/zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: doc, xls, wps, et
-        return by_ext[ext] if ext in {"doc", "xls", "wps", "et"} else "application/msword"
-    generic = {"", "application/octet-stream", "binary/octet-stream", "application/x-download",
-               "application/force-download"}
-    if content_type not in generic:
-        return content_type
-    return by_ext.get(ext, "text/html")
+    """Media type from the bytes first (portals mislabel files), then the name, then the header —
+    the extractor's own sniffing, so the crawler and the extractor never disagree on a document."""
+    return detect.sniff_media_type(data, filename or unquote(urlsplit(url).path), content_type or None)
 
 
 def _ext(name: str) -> str:
@@ -160,9 +149,10 @@ def _fetch_document(
     url: str, client: PoliteClient, archive: Archive, known: KnownUrl | None, base: dict[str, Any],
 ) -> tuple[DocumentRecord, bytes | None]:
     """Fetch one document (conditionally when known) and archive it; returns the record and bytes."""
-    etag = known.etag if known and known.sha256 and archive.has(known.sha256) else None
-    lm = known.last_modified if known and known.sha256 and archive.has(known.sha256) else None
-    res: FetchResult = client.get(url, etag=etag, last_modified=lm)
+    # Ask "changed since?" only when the archive still holds what we would fall back on.
+    have = bool(known and known.sha256 and archive.has(known.sha256))
+    res: FetchResult = client.get(url, etag=known.etag if have else None,
+                                  last_modified=known.last_modified if have else None)
     common = dict(url=url, fetched_at=res.fetched_at, http_status=res.status, attempts=res.attempts, **base)
     if res.error is not None:
         # Nothing is written: what the archive holds for this URL stays as it was.
@@ -244,10 +234,9 @@ def crawl_agency(
         rec, data = _fetch_document(link.url, client, archive, known_urls.get(link.url),
                                     {**base, "role": role, "filename": filename})
         crawl.documents.append(rec)
-        if data is None or role != "page" or (rec.media_type or "").find("html") < 0:
+        if data is None or role != "page" or rec.media_type not in (detect.HTML, detect.JAVASCRIPT):
             continue
-        page = FetchResult(link.url, link.url, 200, data, {"content-type": rec.media_type or ""})
-        attachments: list[Attachment] = parse_report_page(page.text(), link.url)
+        attachments: list[Attachment] = parse_report_page(decode_html(data), link.url)
         rec.attachments = [a.url for a in attachments]
         for att in attachments:
             client.allow_host(att.url)  # attachments often live on a file server of the portal
