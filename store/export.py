@@ -49,20 +49,21 @@ def export_all(con: duckdb.DuckDBPyConnection, out_dir: Path, flt: ExportFilter 
     paths["facts"] = out_dir / "facts.csv"
     facts.to_csv(paths["facts"], index=False, encoding=ENCODING)
 
-    check_where, check_params = ExportFilter(flt.years, flt.agencies, flt.sections).where()
     checks = con.execute(
-        f"SELECT * EXCLUDE (run_id) FROM checks_labeled{check_where} ORDER BY agency_id, report_year, identity_id",
-        check_params,
+        f"SELECT * EXCLUDE (run_id) FROM checks_labeled{where} ORDER BY agency_id, report_year, identity_id",
+        params,
     ).df()
     paths["checks"] = out_dir / "checks.csv"
     checks.to_csv(paths["checks"], index=False, encoding=ENCODING)
 
+    # The same filter as the facts (year, agency id or name, section), applied in the query.
     unplaced = con.execute(
-        "SELECT d.agency_id, d.report_year, d.url AS document_url, u.* EXCLUDE (run_id) "
-        "FROM unplaced u JOIN documents d USING (sha256) ORDER BY d.agency_id, d.report_year, u.page, u.row_index"
+        "SELECT * EXCLUDE (agency_name) FROM ("
+        " SELECT d.agency_id, a.name AS agency_name, d.report_year, d.url AS document_url, u.* EXCLUDE (run_id)"
+        " FROM unplaced u JOIN documents d USING (sha256) LEFT JOIN agencies a ON a.agency_id = d.agency_id"
+        f"){where} ORDER BY agency_id, report_year, page, row_index",
+        params,
     ).df()
-    if flt.years:
-        unplaced = unplaced[unplaced["report_year"].isin(flt.years)]
     paths["unplaced"] = out_dir / "unplaced.csv"
     unplaced.to_csv(paths["unplaced"], index=False, encoding=ENCODING)
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from flows.reference import reference_rows
-from ogi.models import CheckResult, Fact, ParsedReport
+from ogi.models import CheckResult, Fact, ParsedReport, Unplaced
 from store import loader
 from store.db import connect, create_views, replace_table
 from store.export import ExportFilter, export_all
@@ -25,6 +25,7 @@ def _report(sha: str, new: float, granted: float) -> dict:
         facts=[_fact("s3.new", "s3c.total", new), _fact("s3.granted", "s3c.total", granted),
                _fact("s3.total", "s3c.total", new), _fact("s3.refused.state_secret", "s3c.total", None, "blank")],
         checks=[CheckResult("s3.balance[s3c.total]", "s3", "failed", new, new + 1, "一+二 = 三(七)+四")],
+        unplaced=[Unplaced("s3", f"{sha}-raw", "其它", "", 2, 0, 9, 1, "row label not matched")],
     )
     return {"status": "parsed", "report": rep.to_dict(), "extractor_version": "1", "transform_version": "1"}
 
@@ -97,6 +98,11 @@ def test_export_writes_bom_csv_with_labels_and_filters(con, tmp_path):
     assert float(new["value"]) == 10
     checks = list(csv.DictReader(paths["checks"].open(encoding="utf-8-sig")))
     assert [c["status"] for c in checks] == ["failed"]
+    unplaced = list(csv.DictReader(paths["unplaced"].open(encoding="utf-8-sig")))
+    assert [(u["agency_id"], u["raw_text"]) for u in unplaced] == [("a1", "aaa-raw")]  # agency filter applies
+    assert "agency_name" not in unplaced[0]
+    by_section = export_all(con, tmp_path / "s2", ExportFilter(sections=("s2",)))
+    assert list(csv.DictReader(by_section["unplaced"].open(encoding="utf-8-sig"))) == []
     codebook = list(csv.DictReader(paths["codebook"].open(encoding="utf-8-sig")))
     assert any(c["code"] == "s3.refused.state_secret" and c["label_path"] == "不予公开/属于国家秘密" for c in codebook)
 
