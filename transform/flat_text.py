@@ -28,9 +28,8 @@ from ogi.models import CheckStatus, Fact, Unplaced
 from transform.codebook import Codebook, load_codebook
 from transform.identities import _split_relation, _terms, check_report, load_identities
 from transform.labels import canonical_text, label_options, split_numbered
-from transform.place import RowResolver
-from transform.text_layout import _s2_layout
-from transform.values import parse_amount, parse_value
+from transform.place import S2_ITEM, RowResolver, s2_cols, s2_layout
+from transform.values import parse_cell
 
 SPLIT_CONFIDENCE = 0.9
 CHOSEN_CONFIDENCE = 0.8  # a split chosen by the column identities: those identities prove nothing
@@ -44,7 +43,6 @@ _NUM = r"[-−]?\d+(?:\.\d+)?"
 _RUN = re.compile(rf"{_NUM}(?:[ \t\u3000\u00a0\n\r\f]*{_NUM})*")
 _NUMBERING_AFTER = re.compile(r"[.、．]\s*\D")  # "2.其他…": the run's last digit numbers the next label
 _UNIT_AFTER = re.compile(r"万元|亿元|千元|元")
-_S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
 # A table starts at its own header, which prose does not print: (section, markers all present).
 _TABLE_STARTS = (("s2", ("第二十条", "信息内容")), ("s3", ("申请人情况",)), ("s4", ("未经复议直接起诉",)))
 _AFTER_TABLES = re.compile(r"五、.{0,12}(?:问题|改进)")
@@ -236,12 +234,9 @@ class _FlatPlacer:
         for i, (col, cell) in enumerate(zip(cols, cells, strict=True)):
             col_e = self.cb.get(col)
             unit = col_e.unit or row_e.unit
-            if unit == "万元":
-                # An amount keeps the unit printed after the run ("…432.52元") and is converted.
-                suffix = chunk.unit if chunk.unit and i == len(cells) - 1 else ""
-                value, status, _printed = parse_amount(cell + suffix, declared_unit="万元")
-            else:
-                value, status = parse_value(cell, signed=row_e.signed or col_e.signed)
+            # An amount keeps the unit printed after the run ("…432.52元") and is converted.
+            suffix = chunk.unit if unit == "万元" and chunk.unit and i == len(cells) - 1 else ""
+            value, status = parse_cell(cell + suffix, unit, signed=row_e.signed or col_e.signed)
             facts.append(Fact(
                 section=section, row_code=row_code, col_code=col, value=value, value_status=str(status),
                 unit=unit, raw_text=cell, page=None, table_index=None, row_index=chunk.line, col_index=i,
@@ -322,9 +317,9 @@ class _FlatPlacer:
 
     def s2(self, chunk: Chunk) -> None:
         canon = canonical_text(chunk.text)
-        items = list(_S2_ITEM.finditer(canon))
+        items = list(S2_ITEM.finditer(canon))
         if items:
-            self.s2_item = _s2_layout().get((self.version, f"({items[-1].group('item')})"))
+            self.s2_item = s2_layout().get((self.version, f"({items[-1].group('item')})"))
             canon = canon[items[-1].end():]
         if not chunk.groups:
             return
@@ -339,8 +334,7 @@ class _FlatPlacer:
             self._unplaced("s2", chunk, chunk.text[-40:], "row label not found before the values", None)
             return
         code = best[1]
-        cols = self.s2_item[1] if self.s2_item and code in self.s2_item[0] else next(
-            (c for (v, _i), (r, c) in _s2_layout().items() if v == self.version and code in r), ())
+        cols = s2_cols(self.version, code, self.s2_item)
         self._place("s2", chunk, code, self.cb.get(code).label_zh, cols, 1.0)
 
     def s3(self, chunk: Chunk) -> None:

@@ -21,10 +21,10 @@ from ogi.models import Fact, Unplaced, ValueStatus
 from transform.codebook import Codebook
 from transform.labels import canonical_text, match_label, match_text, numbering, split_numbered
 from transform.sections import GridRow, SectionGrid, section_markers
-from transform.values import parse_amount, parse_value
+from transform.values import is_value, parse_cell, parse_value
 
 S2_LAYOUT_PATH = DATA_DIR / "section2_layout.csv"
-_S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
+S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")  # in canonical text
 _NOISE_LABEL = re.compile(r"^[-\d\s.、]*$")  # page numbers such as "- 5 -" caught in a label cell
 # Shorter labels never place themselves outside their group: "其他" is a different row under
 # 不予公开 than under 其他处理.
@@ -47,7 +47,8 @@ class HeaderCol:
 
 
 @cache
-def _s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
+def s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(version, "(N)" item of 第二十条) → (row codes, column codes) of that 二 sub-table."""
     with S2_LAYOUT_PATH.open(encoding="utf-8", newline="") as f:
         return {
             (r["version"], canonical_text(r["item"])): (tuple(r["rows"].split("|")), tuple(r["cols"].split("|")))
@@ -55,14 +56,13 @@ def _s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]
         }
 
 
-def _is_number(text: str | None) -> bool:
-    if text is None:
-        return False
-    status = parse_value(text, signed=True)[1]
-    if status in (ValueStatus.NUMBER, ValueStatus.ZERO):
-        return True
-    value, _status, unit = parse_amount(text)
-    return unit is not None and value is not None
+def s2_cols(version: str, row_code: str,
+            item: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    """The columns of a 二 row: its current sub-table's when the row belongs to it, else those of
+    the sub-table that has the row."""
+    if item and row_code in item[0]:
+        return item[1]
+    return next((c for (v, _i), (rows, c) in s2_layout().items() if v == version and row_code in rows), ())
 
 
 def _logical(row: GridRow) -> list[tuple[int, str]]:
@@ -82,7 +82,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _is_label_like(text: str) -> bool:
     """Text where a value should be, that reads as words: a label spilled over its column."""
-    if not _nonblank(text) or _is_number(text):
+    if not _nonblank(text) or is_value(text):
         return False
     if parse_value(text)[1] != ValueStatus.UNREADABLE:
         return False  # "/", "—", "无": placeholders are values
@@ -131,10 +131,7 @@ class _Placer:
         row_entry = self.cb.get(row_code)
         unit = col_entry.unit or row_entry.unit
         j, text = cell
-        if unit == "万元":
-            value, status, _found = parse_amount(text, declared_unit="万元")
-        else:
-            value, status = parse_value(text, signed=col_entry.signed or row_entry.signed)
+        value, status = parse_cell(text, unit, signed=col_entry.signed or row_entry.signed)
         self.out.facts.append(
             Fact(
                 section=self.grid.section,
@@ -272,7 +269,7 @@ def _is_header_row(row: GridRow, section: str, codebook: Codebook) -> bool:
     """A row of column labels: no numbers, and a section marker (信息内容, 申请人情况), or two column
     labels, or one column label and nothing that names a row (a blank "3.其他" row is data)."""
     texts = [t for _, t in _logical(row) if _nonblank(t)]
-    if not texts or any(_is_number(t) for t in texts):
+    if not texts or any(is_value(t) for t in texts):
         return False
     extras = section_markers(section)
     if any(x in canonical_text(t) for t in texts for x in extras):
@@ -395,7 +392,7 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
 
 def _s2_item(texts: Sequence[str]) -> str | None:
     for t in texts:
-        m = _S2_ITEM.search(canonical_text(t))
+        m = S2_ITEM.search(canonical_text(t))
         if m:
             return f"({m.group('item')})"
     return None
@@ -438,7 +435,7 @@ def _place_s2(placer: _Placer, version: str) -> None:
             cols: list[HeaderCol] = header
         else:
             label_texts = [label_cell[1]] if _nonblank(label_cell[1]) else []
-            layout = _s2_layout().get((version, item or ""))
+            layout = s2_layout().get((version, item or ""))
             if not layout:
                 placer.place_row(row, None, " / ".join(label_texts), 0.0, [], values,
                                  reason=f"二 sub-table {item or '?'} has no header row")

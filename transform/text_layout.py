@@ -18,25 +18,19 @@ fixes, numbering), so the row codes mean the same thing whichever way a report a
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import Fact, RawTable, Unplaced, ValueStatus
+from ogi.models import Fact, RawTable, Unplaced
 from transform.codebook import Codebook, load_codebook
 from transform.labels import canonical_text, match_label
-from transform.place import RowResolver
+from transform.place import S2_ITEM, RowResolver, s2_cols, s2_layout
 from transform.sections import row_start_section
-from transform.values import parse_amount, parse_value
+from transform.values import is_value, parse_cell, parse_value
 from transform.version import detect_version
-
-S2_LAYOUT_PATH = DATA_DIR / "section2_layout.csv"
 
 _CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")
 # The chapter after the tables (五、存在的主要问题及改进情况) ends the table part of the text.
 _AFTER_TABLES = re.compile(r"^五、.{0,12}(?:问题|改进)")
 _MAX_HEADING = 40  # a section marker only counts on a short line or a tabbed row, not in prose
@@ -58,23 +52,6 @@ class _Out:
     unplaced: list[Unplaced] = field(default_factory=list)
 
 
-@cache
-def _s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
-    with S2_LAYOUT_PATH.open(encoding="utf-8", newline="") as f:
-        return {
-            (r["version"], canonical_text(r["item"])): (tuple(r["rows"].split("|")), tuple(r["cols"].split("|")))
-            for r in csv.DictReader(f)
-        }
-
-
-def _is_value(token: str) -> bool:
-    status = parse_value(token, signed=True)[1]
-    if status in (ValueStatus.NUMBER, ValueStatus.ZERO):
-        return True
-    value, _status, unit = parse_amount(token)
-    return unit is not None and value is not None
-
-
 def split_line(number: int, raw: str) -> _Line:
     """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk."""
     line = _Line(number, raw)
@@ -85,7 +62,7 @@ def split_line(number: int, raw: str) -> _Line:
         words = cell.split()
         # Numbers at the end of a cell that starts with words: the value ran into its label.
         k = len(words)
-        while k > 0 and _is_value(words[k - 1]):
+        while k > 0 and is_value(words[k - 1]):
             k -= 1
         label = " ".join(words[:k])
         if label:
@@ -118,10 +95,7 @@ class _TextPlacer:
         row_e, col_e = self.cb.get(row_code), self.cb.get(col_code)
         unit = col_e.unit or row_e.unit
         pos, text = token
-        if unit == "万元":
-            value, status, _unit = parse_amount(text, declared_unit="万元")
-        else:
-            value, status = parse_value(text, signed=row_e.signed or col_e.signed)
+        value, status = parse_cell(text, unit, signed=row_e.signed or col_e.signed)
         self.out.facts.append(Fact(
             section=section, row_code=row_code, col_code=col_code, value=value, value_status=str(status),
             unit=unit, raw_text=text, page=None, table_index=None, row_index=line.number, col_index=pos,
@@ -144,9 +118,9 @@ class _TextPlacer:
 
     def s2(self, line: _Line) -> None:
         for lab in line.labels:
-            m = _S2_ITEM.search(canonical_text(lab))
+            m = S2_ITEM.search(canonical_text(lab))
             if m:
-                self.s2_item = _s2_layout().get((self.version, f"({m.group('item')})"))
+                self.s2_item = s2_layout().get((self.version, f"({m.group('item')})"))
                 return
         if not line.values and not line.junk:
             return  # header row (信息内容 …) or a label without a value
@@ -161,8 +135,7 @@ class _TextPlacer:
             for token in line.values + line.junk:
                 self.unplaced("s2", line, token, "row label not matched", guess)
             return
-        cols = self.s2_item[1] if self.s2_item and match.code in self.s2_item[0] else next(
-            (c for (v, _item), (r, c) in _s2_layout().items() if v == self.version and match.code in r), ())
+        cols = s2_cols(self.version, match.code, self.s2_item)
         if len(line.values) == len(cols):
             for col, token in zip(cols, line.values, strict=True):
                 self.fact("s2", line, match.code, col, token, match.score, self.cb.get(col).label_zh)

@@ -99,3 +99,23 @@ def parse_amount(raw: str | None, declared_unit: str = "万元") -> tuple[float 
     converted = value * _UNIT_TO_WAN[unit] / _UNIT_TO_WAN[declared_unit]
     converted = round(converted, 8)
     return converted, _status_of(converted), unit
+
+
+def parse_cell(text: str | None, unit: str | None, *, signed: bool = False) -> tuple[float | None, str]:
+    """Read one template cell whose measure is in ``unit``: amounts (万元) through ``parse_amount``
+    (an inline 元/万元 is converted), counts through ``parse_value``. One rule for every reader
+    (table grid, text layout, run-together text), so the same cell means the same value."""
+    if unit == "万元":
+        value, status, _printed = parse_amount(text, declared_unit="万元")
+        return value, status
+    return parse_value(text, signed=signed)
+
+
+def is_value(text: str | None) -> bool:
+    """Whether a cell holds a value (a count, or an amount with its unit), not a label or a dash."""
+    if text is None:
+        return False
+    if parse_value(text, signed=True)[1] in (ValueStatus.NUMBER, ValueStatus.ZERO):
+        return True
+    value, _status, unit = parse_amount(text)
+    return unit is not None and value is not None
