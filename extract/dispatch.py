@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from extract import detect
-from extract.pdf_tables import PageAlternative, PageTable, page_tables_with_alternatives, stitch
+from extract.pdf_tables import PageAlternative, PageTable, grid_key, page_tables_with_alternatives, stitch
 from extract.pdf_text import image_heavy_pages, join_pages, open_pdf, page_texts, table_pages, text_quality
 from ogi.config import EXTRACTOR_VERSION
 from ogi.models import ExtractedDocument, ExtractionError, RawTable
@@ -52,9 +52,9 @@ def extract_document(
 
         return extract_spreadsheet(data, sha256=sha256, filename=filename)
     if kind in (detect.DOC, detect.WPS):
-        from extract.office_convert import convert_to_docx_or_pdf
+        from extract.office_convert import convert_to_docx
 
-        converted, new_name = _unpack_conversion(convert_to_docx_or_pdf(data, filename=filename), filename)
+        converted, new_name = convert_to_docx(data, filename=filename)
         if detect.sniff_media_type(converted, new_name, None) in (detect.DOC, detect.WPS):
             raise ExtractionError(f"could not convert legacy Office document{_named(filename)}")
         doc = extract_document(converted, sha256=sha256, filename=new_name)
@@ -65,13 +65,6 @@ def extract_document(
         + (f", declared {media_type}" if media_type else "")
         + f", starts with {data[:8]!r}"
     )
-
-
-def _unpack_conversion(result, filename: str | None) -> tuple[bytes, str | None]:
-    """Accept either bytes or (bytes, new filename) from the converter."""
-    if isinstance(result, tuple):
-        return result[0], result[1]
-    return result, filename
 
 
 def _named(filename: str | None) -> str:
@@ -167,22 +160,18 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     )
 
 
-def _table_key(tables: list[RawTable]) -> tuple:
-    return tuple(tuple(tuple("".join((c or "").split()) for c in r) for r in t.rows) for t in tables)
-
-
 def _alternative_sets(
     found: list[PageTable], primary: list[RawTable], page_alternatives: list[PageAlternative]
 ) -> list[dict]:
     """Each close runner-up page candidate as a complete alternative table set for the document
     (the primary's tables with that page's tables swapped), kept only when its grid differs."""
     out: list[dict] = []
-    seen = {_table_key(primary)}
+    seen = {grid_key(primary)}
     for alt in page_alternatives:
         swapped = [t for t in found if t.page != alt.page] + list(alt.tables)
         swapped.sort(key=lambda t: t.page)
         tables = stitch(swapped)
-        key = _table_key(tables)
+        key = grid_key(tables)
         if key in seen:
             continue
         seen.add(key)

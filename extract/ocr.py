@@ -380,17 +380,7 @@ def _ink_bands(
     if crop.size == 0:
         return crop, crop, []
     ink = _binarize_cell(crop)
-    rows = ink.sum(axis=1) > 0
-    bands = []
-    start = None
-    for i, on in enumerate([*rows.tolist(), False]):
-        if on and start is None:
-            start = i
-        elif not on and start is not None:
-            if i - start >= 2:
-                bands.append((start, i))
-            start = None
-    return crop, ink, bands
+    return crop, ink, _runs(ink.sum(axis=1) > 0, min_len=2)
 
 
 def _merge_bands(bands: list[tuple[int, int]], line_h: float) -> list[tuple[int, int]]:

@@ -91,7 +91,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def convert_to_docx_or_pdf(
+def convert_to_docx(
     data: bytes, *, filename: str | None = None, timeout_s: float = 120
 ) -> tuple[bytes, str]:
     """The dispatcher's entry point: a .doc/.wps converted to .docx, with the new file name."""

@@ -15,6 +15,7 @@ import contextlib
 import io
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -394,11 +395,6 @@ def _join_note(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
-def page_tables(source: str, pages: list[int], min_consistency: float = 0.6) -> list[PageTable]:
-    """Tables of the given pages, in document order (see :func:`page_tables_with_alternatives`)."""
-    return page_tables_with_alternatives(source, pages, min_consistency)[0]
-
-
 # a losing candidate within this much (rank score) of the winner was a close call: keep it
 ALTERNATIVE_MARGIN = 0.35
 
@@ -439,7 +435,8 @@ def _is_weak(tables: list[PageTable], min_consistency: float) -> bool:
     return bool(scored) and _set_score(scored) < min_consistency
 
 
-def _grid_key(tables: list[PageTable]) -> tuple:
+def grid_key(tables: Sequence[PageTable | RawTable]) -> tuple:
+    """The tables' cell texts without whitespace: equal keys mean the same reading."""
     return tuple(tuple(tuple(re.sub(r"\s+", "", c or "") for c in r) for r in t.rows) for t in tables)
 
 
@@ -483,9 +480,9 @@ def page_tables_with_alternatives(
             if not ranked:
                 continue
             win_label, win_score, win_rank = ranked[0]
-            seen = {_grid_key(by_page[p])}
+            seen = {grid_key(by_page[p])}
             for label, score, rank in ranked[1:]:
-                key = _grid_key(cands[label])
+                key = grid_key(cands[label])
                 if win_rank - rank > ALTERNATIVE_MARGIN or key in seen:
                     continue
                 seen.add(key)

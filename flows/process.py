@@ -18,13 +18,14 @@ from transform.arbitrate import best_report
 
 # PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
 # not even on different documents: it would crash the process. Prefect's default task runner uses
-# threads, so PDF/Word documents are processed one at a time per process; the rest run freely.
+# threads, so PDFs are processed one at a time per process; the rest run freely.
 # Parallelism across documents comes from processes (Dask/Ray workers), not threads.
 _PDFIUM_LOCK = threading.Lock()
 
 
-# Documents that may reach PDFium: PDFs, and Word/WPS files (LibreOffice may hand back a PDF).
-_NEEDS_PDFIUM = frozenset({detect.PDF, detect.DOC, detect.WPS, detect.OCTET})
+# Documents that may reach PDFium: PDFs, and bytes not recognised (extract sniffs them again).
+# (.doc/.wps become .docx through LibreOffice: no PDFium, so a slow conversion holds no lock.)
+_NEEDS_PDFIUM = frozenset({detect.PDF, detect.OCTET})
 
 
 def analyse(

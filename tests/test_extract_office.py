@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 
 from extract.docx_tables import extract_docx
-from extract.office_convert import NEEDS_LIBREOFFICE, convert_to_docx_or_pdf, convert_with_libreoffice
+from extract.office_convert import NEEDS_LIBREOFFICE, convert_to_docx, convert_with_libreoffice
 from extract.xlsx_tables import extract_spreadsheet, format_value
 from ogi.models import ExtractionError
 
@@ -161,7 +161,7 @@ def test_missing_libreoffice_is_a_clear_error(monkeypatch, tmp_path):
 def test_doc_round_trip_through_libreoffice():
     doc_bytes = convert_with_libreoffice(_docx_with_merges(), suffix=".docx", target="doc", timeout_s=120)
     assert doc_bytes.startswith(b"\xd0\xcf\x11\xe0")  # a real OLE2 Word 97 file
-    docx_bytes, name = convert_to_docx_or_pdf(doc_bytes, filename="2020年报.doc")
+    docx_bytes, name = convert_to_docx(doc_bytes, filename="2020年报.doc")
     assert name == "2020年报.docx"
     doc = extract_docx(docx_bytes, sha256="doc")
     assert doc.tables[0].rows == EXPECTED_DOCX_GRID
