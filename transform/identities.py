@@ -20,10 +20,9 @@ from functools import cache
 
 from ogi.config import DATA_DIR
 from ogi.models import CheckResult, CheckStatus, Fact, Unplaced, ValueStatus
-from transform.codebook import Codebook, load_codebook, read_codebook
+from transform.codebook import Codebook, load_codebook
 
 IDENTITIES_PATH = DATA_DIR / "identities.csv"
-LEGACY_CODEBOOK_PATH = DATA_DIR / "legacy_codebook.csv"
 
 _TOLERANCE = 1e-6
 _AMOUNT_UNITS = frozenset({"万元", "元", "亿元", "千元"})
@@ -69,16 +68,6 @@ def load_identities() -> tuple[Identity, ...]:
                 _split_relation(ident.expr, where=f"{IDENTITIES_PATH}:{line}")
             out.append(ident)
     return tuple(out)
-
-
-@cache
-def full_codebook() -> Codebook:
-    """The template codebook plus the legacy codes (whether or not the loader merges them)."""
-    base = load_codebook()
-    if "legacy.requests" in base or not LEGACY_CODEBOOK_PATH.exists():
-        return base
-    legacy = read_codebook(LEGACY_CODEBOOK_PATH)
-    return Codebook([*base.entries.values(), *legacy.entries.values()])
 
 
 # ---------------------------------------------------------------- expression evaluation
@@ -340,7 +329,7 @@ def check_report(facts: Sequence[Fact], template_version: str, report_year: int 
     "the children the report printed" does not silently drop them. Identities whose cells the
     report does not carry at all (no such table) are left out rather than reported not checkable.
     """
-    cb = full_codebook()
+    cb = load_codebook()  # template and legacy codes: it merges every data/*codebook*.csv
     rep = _Report(facts, unplaced)
     results: list[CheckResult] = []
     for ident in load_identities():

@@ -54,18 +54,18 @@ def parse_report(doc: ExtractedDocument, *, report_year: int | None = None) -> P
             seen[key] = fact
             report.facts.append(fact)
     if not report.facts and not report.unplaced and doc.text:
-        _read_text(doc.text, version, report)
+        _read_text(doc.text, read_as, report)
     if not report.facts:
         report.notes.append("no template table found")
     return report
 
 
 def _read_text(text: str, version: str, report: ParsedReport) -> None:
-    """The tables from the document's text: by its layout (cells apart), else as flattened runs."""
-    hint = version if version in ("2019", "2021") else None
-    facts, unplaced = parse_text_tables(text, hint)
+    """The tables from the document's text (read with the ``version`` layout the report's own
+    labels decided): by its layout (cells apart), else as runs of run-together cells."""
+    facts, unplaced = parse_text_tables(text, version)
     if not facts:
-        flat = parse_flat_tables(text, hint or "2021")
+        flat = parse_flat_tables(text, version)
         if flat.facts:
             report.facts.extend(flat.facts)
             report.unplaced.extend(flat.unplaced)
