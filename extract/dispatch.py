@@ -130,8 +130,9 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
             warnings.extend(ocr_warnings)
             page_text.update(texts_ocr)
         if table_only:
-            tables, texts_ocr, _ = ocr_pdf_pages(pdf, table_only, prose_text=False)
+            tables, texts_ocr, table_warnings = ocr_pdf_pages(pdf, table_only, prose_text=False)
             found.extend(tables)
+            warnings.extend(table_warnings)  # low-confidence tables, cells with ink but no text
             warnings.extend(f"page {p}: table read by OCR from an embedded image" for p in pictured)
             for p, t in texts_ocr.items():
                 page_text[p] = f"{page_text[p]}\n{t}".strip("\n")

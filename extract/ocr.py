@@ -599,7 +599,8 @@ def ocr_pdf_pages(
         page = ocr_page(render_page(pdf, p, dpi), p, dpi, prose_text=prose_text)
         tables.extend(page.tables)
         texts[p] = page.text
-        if not page.tables and not page.text.strip():
+        if prose_text and not page.tables and not page.text.strip():
+            # (only a page read whole can say this: with prose_text off, text was not sought)
             warnings.append(f"page {p}: no text layer and OCR found nothing readable")
         for t in page.tables:
             if t.confidence is not None and t.confidence < 0.8:
