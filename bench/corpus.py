@@ -25,7 +25,7 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
 
 CODEBOOK_PATH = DATA_DIR / "codebook.csv"
 SOFFICE_TIMEOUT_S = 180

@@ -29,6 +29,7 @@ import hashlib
 import importlib
 import json
 import mimetypes
+import os
 import resource
 import subprocess
 import sys
@@ -38,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import CORPUS_VERSION, LAYOUTS, NEEDS_SOFFICE, generate_corpus, read_truth, soffice_path
-from ogi.config import REPO_ROOT, SHARED_DIR
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("OGI_SHARED_DIR", REPO_ROOT.parent / "shared"))
 BENCH_HOME = REPO_ROOT / "var" / "bench"
 WORKER_TIMEOUT_PER_DOC_S = 300
 SAMPLE_YEARS = {"2024_hongze-qu.pdf": 2024, "2019_shanghai-shi-bgt.js": 2019, "2024_shijiazhuang-zhen.txt": 2024}
@@ -58,7 +60,7 @@ def missing(module: str, name: str) -> str | None:
 
 
 def _validate(report, text: str):
-    from transform.validate import validate
+    from ogi.transform.checks.validate import validate
 
     return validate(report, text)
 
@@ -66,8 +68,8 @@ def _validate(report, text: str):
 def run_ogi(path: Path, year: int | None):
     """The pipeline's own path on one file (what ``flows.process.analyse`` runs: extract, then parse
     and validate with arbitration between candidate extractions); returns the report and table count."""
-    from extract import extract_document
-    from transform.arbitrate import best_report
+    from ogi.extract import extract_document
+    from ogi.transform.arbitrate import best_report
 
     data = path.read_bytes()
     media_type = mimetypes.guess_type(path.name)[0]
@@ -80,8 +82,8 @@ def run_baseline(path: Path, year: int | None):
     import camelot
     import pypdfium2 as pdfium
 
-    from ogi.models import ExtractedDocument, RawTable
-    from transform.parse import parse_report
+    from ogi.core.models import ExtractedDocument, RawTable
+    from ogi.transform.parse import parse_report
 
     data = path.read_bytes()
     tables = camelot.read_pdf(str(path), pages="all")
@@ -101,8 +103,8 @@ def run_baseline(path: Path, year: int | None):
 def run_oracle(path: Path, year: int | None):
     """Perfect tables (the generator's own grids) straight into the normalizer: its accuracy alone."""
     from bench.corpus import ReportSpec, grid_rows, report_grids, report_title
-    from ogi.models import ExtractedDocument, RawTable
-    from transform.parse import parse_report
+    from ogi.core.models import ExtractedDocument, RawTable
+    from ogi.transform.parse import parse_report
 
     truth_path = path.with_name(path.name.rsplit(".", 1)[0] + ".truth.csv")
     meta = json.loads(truth_path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -169,8 +171,8 @@ def warm_up() -> float:
     """Import what every method uses, once, before any report is timed: a nightly worker process
     pays this once (~1–2 s: pandas, Camelot, cv2, pdfium), not per report. Returns the seconds."""
     t0 = time.perf_counter()
-    for module in ("pandas", "camelot", "pypdfium2", "extract", "transform.parse", "transform.validate",
-                   "extract.pdf_tables", "extract.ocr"):
+    for module in ("pandas", "camelot", "pypdfium2", "ogi.extract", "ogi.transform.parse",
+                   "ogi.transform.checks.validate", "ogi.extract.pdf_tables", "ogi.extract.ocr"):
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     return round(time.perf_counter() - t0, 2)
@@ -317,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
           + (f", generated in {gen_s:.1f} s)" if gen_s else ", reused)"))
 
     results: dict[str, Any] = {"corpus": str(corpus), "per_layout": per_layout, "layouts": {}, "samples": {}}
-    no_parse = missing("transform.parse", "parse_report")
-    no_extract = missing("extract", "extract_document")
+    no_parse = missing("ogi.transform.parse", "parse_report")
+    no_extract = missing("ogi.extract", "extract_document")
     if no_parse:
         print(f"extractor not available (normalizer missing: {no_parse}): only the corpus was generated")
         results["extractor"] = f"not available: {no_parse}"

@@ -10,11 +10,19 @@ from __future__ import annotations
 import os
 import tempfile
 
-from extract import detect
-from extract.pdf_tables import PageAlternative, PageTable, grid_key, page_tables_with_alternatives, stitch
-from extract.pdf_text import image_heavy_pages, join_pages, open_pdf, page_texts, table_pages, text_quality
-from ogi.config import EXTRACTOR_VERSION
-from ogi.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.core import media
+from ogi.core.config import EXTRACTOR_VERSION
+from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.extract.pdf_grid import PageTable, grid_key
+from ogi.extract.pdf_tables import PageAlternative, page_tables_with_alternatives, stitch
+from ogi.extract.pdf_text import (
+    image_heavy_pages,
+    join_pages,
+    open_pdf,
+    page_texts,
+    table_pages,
+    text_quality,
+)
 
 PDF_EXTRACTOR = f"pdf:{EXTRACTOR_VERSION}"
 # OCR costs seconds per page; a report is rarely longer than this, a book-length scan is not a report
@@ -35,27 +43,27 @@ def extract_document(
     """
     if not data:
         raise ExtractionError(f"empty document{_named(filename)}")
-    kind = detect.sniff_media_type(data, filename, media_type)
-    if kind == detect.PDF:
+    kind = media.sniff_media_type(data, filename, media_type)
+    if kind == media.PDF:
         return extract_pdf(data, sha256=sha256)
-    if kind in (detect.HTML, detect.JAVASCRIPT, detect.TEXT):
+    if kind in (media.HTML, media.JAVASCRIPT, media.TEXT):
         # plain text goes the same way: decoded, no tables, its text kept for the text-layout reader
-        from extract.html_tables import extract_html
+        from ogi.extract.html_tables import extract_html
 
         return extract_html(data, sha256=sha256, declared_charset=_charset(media_type))
-    if kind == detect.DOCX:
-        from extract.docx_tables import extract_docx
+    if kind == media.DOCX:
+        from ogi.extract.docx_tables import extract_docx
 
         return extract_docx(data, sha256=sha256)
-    if kind in (detect.XLSX, detect.XLS):
-        from extract.xlsx_tables import extract_spreadsheet
+    if kind in (media.XLSX, media.XLS):
+        from ogi.extract.xlsx_tables import extract_spreadsheet
 
         return extract_spreadsheet(data, sha256=sha256, filename=filename)
-    if kind in (detect.DOC, detect.WPS):
-        from extract.office_convert import convert_to_docx
+    if kind in (media.DOC, media.WPS):
+        from ogi.extract.office_convert import convert_to_docx
 
         converted, new_name = convert_to_docx(data, filename=filename)
-        if detect.sniff_media_type(converted, new_name, None) in (detect.DOC, detect.WPS):
+        if media.sniff_media_type(converted, new_name, None) in (media.DOC, media.WPS):
             raise ExtractionError(f"could not convert legacy Office document{_named(filename)}")
         doc = extract_document(converted, sha256=sha256, filename=new_name)
         doc.warnings.append(f"converted from {kind} before extraction")
@@ -113,8 +121,8 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     camelot_failed: list[int] = []
     page_alternatives: list[PageAlternative] = []
     if camelot_pages:
-        tables, camelot_failed, page_alternatives = _camelot_pages(data, camelot_pages, warnings)
-        found.extend(tables)
+        camelot_tables, camelot_failed, page_alternatives = _camelot_pages(data, camelot_pages, warnings)
+        found.extend(camelot_tables)
     page_text = {i + 1: (t if usable[i] else "") for i, t in enumerate(texts)}
     if ocr:
         with_tables = {t.page for t in found}
@@ -123,15 +131,15 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
         # text pages whose table Camelot could not give: OCR the table, keep the text layer
         table_only = sorted(set(camelot_failed) | set(pictured))
         if ocr_pages or table_only:
-            from extract.ocr import ocr_pdf_pages
+            from ogi.extract.ocr import ocr_pdf_pages
         if ocr_pages:
-            tables, texts_ocr, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
-            found.extend(tables)
+            ocr_tables, texts_ocr, ocr_warnings = ocr_pdf_pages(pdf, ocr_pages)
+            found.extend(ocr_tables)
             warnings.extend(ocr_warnings)
             page_text.update(texts_ocr)
         if table_only:
-            tables, texts_ocr, table_warnings = ocr_pdf_pages(pdf, table_only, prose_text=False)
-            found.extend(tables)
+            ocr_tables, texts_ocr, table_warnings = ocr_pdf_pages(pdf, table_only, prose_text=False)
+            found.extend(ocr_tables)
             warnings.extend(table_warnings)  # low-confidence tables, cells with ink but no text
             warnings.extend(f"page {p}: table read by OCR from an embedded image" for p in pictured)
             for p, t in texts_ocr.items():
@@ -151,7 +159,7 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     alternatives = _alternative_sets(found, tables, page_alternatives)
     return ExtractedDocument(
         sha256=sha256,
-        media_type=detect.PDF,
+        media_type=media.PDF,
         tables=tables,
         text=text,
         page_count=n_pages,
@@ -195,8 +203,8 @@ def _camelot_pages(
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:
-            found, alternatives = page_tables_with_alternatives(path, pages)
-            return found, [], alternatives
+            found, page_alts = page_tables_with_alternatives(path, pages)
+            return found, [], page_alts
         except Exception:  # Camelot/playa raise many types on odd PDFs: retry page by page
             pass
         tables: list[PageTable] = []

@@ -13,9 +13,9 @@ import zipfile
 from docx import Document
 from docx.oxml.ns import qn
 
-from extract.text_decode import INVISIBLE_CHARS
-from ogi.config import EXTRACTOR_VERSION
-from ogi.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.core.config import EXTRACTOR_VERSION
+from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.core.textcodec import INVISIBLE_CHARS
 
 DOCX_EXTRACTOR = f"docx:{EXTRACTOR_VERSION}"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from extract.pdf_tables import PageTable
+from ogi.extract.pdf_grid import PageTable
 
 DPI = 200
 REC_BATCH = 6  # measured: bigger batches pad every strip to the widest one and run slower
@@ -547,7 +547,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
     return OcrPage(tables=tables, text="\n".join(t for _, t in blocks if t), angle=angle, warnings=warnings)
 
 
-def _runs(on: np.ndarray, min_len: int = 1) -> list[tuple[int, int]]:
+def _runs(on: np.ndarray | np.bool_, min_len: int = 1) -> list[tuple[int, int]]:
     """(start, end) of each run of True in a 1-D mask."""
     padded = np.concatenate([[False], on.astype(bool), [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from ogi.models import ExtractionError
+from ogi.core.models import ExtractionError
 
 NEEDS_LIBREOFFICE = (
     "needs LibreOffice: .doc/.wps files are converted with soffice --headless, which is not installed "

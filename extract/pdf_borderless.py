@@ -26,8 +26,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from extract.pdf_tables import PageTable, grid_consistency
-from extract.pdf_text import page_glyphs
+from ogi.extract.pdf_grid import PageTable, grid_consistency
+from ogi.extract.pdf_text import page_glyphs
 
 METHOD = "pdf-words"
 _NUMERIC = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:万?元|件|项|个|%)?$")

@@ -15,37 +15,13 @@ import contextlib
 import io
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
-from extract.pdf_text import Glyph, page_glyphs
-from ogi.models import RawTable
-
-_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:万?元|件|项|%)?$")
-_BLANKISH = {"/", "—", "-", "－", "无", "——", "/ "}
-
-
-@dataclass
-class PageTable:
-    """One Camelot table on one page, as a clean grid plus what stitching needs to know."""
-
-    page: int
-    rows: list[list[str | None]]
-    method: str
-    confidence: float | None
-    col_edges: list[float] = field(default_factory=list)  # x of column boundaries (PDF units)
-    # cells of text-less merged regions touching row 0 (a merge continued from the page before)
-    top_regions: list[set[tuple[int, int]]] = field(default_factory=list)
-    note: str = ""
-    # where the table starts and ends, as fractions of the page height from the top (None: unknown)
-    top_frac: float | None = None
-    bottom_frac: float | None = None
-
-    @property
-    def ncols(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+from ogi.core.models import RawTable
+from ogi.extract.pdf_grid import PageTable, grid_consistency, grid_key, is_number
+from ogi.extract.pdf_text import Glyph, page_glyphs
 
 
 def _clean(text: str) -> str:
@@ -114,38 +90,6 @@ def grid_from_cells(
         if not with_text and any(r == 0 for r, _ in cells):
             top_regions.append(set(cells))
     return grid, top_regions
-
-
-def is_number(text: str | None) -> bool:
-    return bool(text) and bool(_NUMBER.match(text.replace(" ", "")))
-
-
-def grid_consistency(rows: list[list[str | None]]) -> float:
-    """0..1: how much a grid looks like a statistics table (uniform width, numbers that parse).
-
-    Scored per row: full width, and value cells (all but the leading label cells) that are
-    numbers or accepted placeholders. Text fragments split into value columns (a stream parse
-    cutting labels apart) lower the score.
-    """
-    if not rows:
-        return 0.0
-    width = max(len(r) for r in rows)
-    if width < 2:
-        return 0.0
-    width_ok = sum(1 for r in rows if len(r) == width) / len(rows)
-    value_cells = 0
-    good = 0
-    numeric_rows = 0
-    for r in rows:
-        vals = [v for v in r[1:] if v]
-        nums = [v for v in vals if is_number(v) or v.strip() in _BLANKISH]
-        if len(nums) >= max(1, len(vals) // 2):
-            numeric_rows += 1
-            value_cells += len(vals)
-            good += len(nums)
-    cell_ok = good / value_cells if value_cells else 0.0
-    has_numbers = numeric_rows / len(rows)
-    return round(0.4 * width_ok + 0.4 * cell_ok + 0.2 * min(1.0, 2 * has_numbers), 4)
 
 
 # Camelot's parsers read text lines only; boxes_flow=None skips pdfminer's grouping of lines into
@@ -435,11 +379,6 @@ def _is_weak(tables: list[PageTable], min_consistency: float) -> bool:
     return bool(scored) and _set_score(scored) < min_consistency
 
 
-def grid_key(tables: Sequence[PageTable | RawTable]) -> tuple:
-    """The tables' cell texts without whitespace: equal keys mean the same reading."""
-    return tuple(tuple(tuple(re.sub(r"\s+", "", c or "") for c in r) for r in t.rows) for t in tables)
-
-
 def page_tables_with_alternatives(
     source: str, pages: list[int], min_consistency: float = 0.6
 ) -> tuple[list[PageTable], list[PageAlternative]]:
@@ -459,7 +398,7 @@ def page_tables_with_alternatives(
     weak = [p for p, ts in by_page.items() if _is_weak(ts, min_consistency)]
     # Borderless tables (extract/pdf_borderless.py): a page with no lattice table whose word layout
     # gives consistent grids keeps those and skips the slower raster-lattice and stream parses.
-    from extract.pdf_borderless import borderless_candidates
+    from ogi.extract.pdf_borderless import borderless_candidates
 
     worded = borderless_candidates(source, [p for p in weak if not by_page[p]], min_consistency)
     by_page.update(worded)

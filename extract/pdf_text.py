@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
-from ogi.models import ExtractionError
+from ogi.core.models import ExtractionError
 
 # Words that only appear inside (or right above) the statistics tables of the 2019/2021
 # templates and of the pre-2019 统计表; prose pages rarely contain them.

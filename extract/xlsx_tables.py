@@ -14,9 +14,9 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from extract.text_decode import INVISIBLE_CHARS
-from ogi.config import EXTRACTOR_VERSION
-from ogi.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.core.config import EXTRACTOR_VERSION
+from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.core.textcodec import INVISIBLE_CHARS
 
 XLSX_EXTRACTOR = f"xlsx:{EXTRACTOR_VERSION}"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +39,7 @@ def extract_spreadsheet(data: bytes, *, sha256: str, filename: str | None = None
     elif data.startswith(_OLE2_MAGIC):
         sheets, media_type, method = _xls_sheets(data, filename), XLS_MEDIA_TYPE, "xls"
     elif b"<table" in data[:200_000].lower():
-        from extract.html_tables import extract_html
+        from ogi.extract.html_tables import extract_html
 
         doc = extract_html(data, sha256=sha256)
         doc.warnings.append(f"spreadsheet{_named(filename)} is an HTML table; read as HTML")

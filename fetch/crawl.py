@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from extract import detect
-from fetch.archive import Archive
-from fetch.decode import decode_html
-from fetch.discover import Attachment, ReportLink, load_rules, parse_listing, parse_report_page
-from fetch.http_client import FetchResult, PoliteClient
-from fetch.registry import Agency
+from ogi.core import media
+from ogi.core.textcodec import decode_html
+from ogi.fetch.archive import Archive
+from ogi.fetch.discover import Attachment, ReportLink, load_rules, parse_listing, parse_report_page
+from ogi.fetch.http_client import FetchResult, PoliteClient
+from ogi.fetch.registry import Agency
 
 # Parents too broad to make two hosts one site.
 _PUBLIC_SUFFIXES = {"gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn", "cn", "com", "net", "org"}
@@ -109,7 +109,7 @@ class AgencyCrawl:
 def sniff_media_type(data: bytes, content_type: str, url: str, filename: str | None = None) -> str:
     """Media type from the bytes first (portals mislabel files), then the name, then the header —
     the extractor's own sniffing, so the crawler and the extractor never disagree on a document."""
-    return detect.sniff_media_type(data, filename or unquote(urlsplit(url).path), content_type or None)
+    return media.sniff_media_type(data, filename or unquote(urlsplit(url).path), content_type or None)
 
 
 def _ext(name: str) -> str:
@@ -151,8 +151,8 @@ def _fetch_document(
     """Fetch one document (conditionally when known) and archive it; returns the record and bytes."""
     # Ask "changed since?" only when the archive still holds what we would fall back on.
     have = bool(known and known.sha256 and archive.has(known.sha256))
-    res: FetchResult = client.get(url, etag=known.etag if have else None,
-                                  last_modified=known.last_modified if have else None)
+    res: FetchResult = client.get(url, etag=known.etag if known and have else None,
+                                  last_modified=known.last_modified if known and have else None)
     common = dict(url=url, fetched_at=res.fetched_at, http_status=res.status, attempts=res.attempts, **base)
     if res.error is not None:
         # Nothing is written: what the archive holds for this URL stays as it was.
@@ -234,7 +234,7 @@ def crawl_agency(
         rec, data = _fetch_document(link.url, client, archive, known_urls.get(link.url),
                                     {**base, "role": role, "filename": filename})
         crawl.documents.append(rec)
-        if data is None or role != "page" or rec.media_type not in (detect.HTML, detect.JAVASCRIPT):
+        if data is None or role != "page" or rec.media_type not in (media.HTML, media.JAVASCRIPT):
             continue
         attachments: list[Attachment] = parse_report_page(decode_html(data), link.url)
         rec.attachments = [a.url for a in attachments]

@@ -13,14 +13,16 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 
-from extract.html_tables import unescape_js_string
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.core.jsstrings import unescape_js_string
 
 RULES_CSV = DATA_DIR / "registry" / "discover_rules.csv"
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" "9")
@@ -78,10 +80,10 @@ class _Rules:
 
 
 @lru_cache(maxsize=4)
-def load_rules(path: Path = RULES_CSV) -> _Rules:
+def load_rules(path: Path | Traversable = RULES_CSV) -> _Rules:
     """Read the discovery rules; a bad regex is reported with its file and line."""
-    groups: dict[str, list[dict[str, str]]] = {}
-    with Path(path).open(encoding="utf-8", newline="") as fh:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    with open_text(Path(path) if isinstance(path, str) else path) as fh:
         for lineno, row in enumerate(csv.DictReader(fh), start=2):
             if None in row or row.get("rule") not in _RULE_KINDS or not row.get("pattern"):
                 raise ValueError(f"{path}:{lineno}: malformed rule row {row!r} "

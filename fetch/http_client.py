@@ -23,8 +23,8 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from fetch.decode import decode_html
-from ogi.config import USER_AGENT, Settings
+from ogi.core.config import USER_AGENT, Settings
+from ogi.core.textcodec import decode_html
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 520, 521, 522, 523, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

@@ -13,11 +13,13 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
 
 REGISTRY_CSV = DATA_DIR / "registry" / "agencies.csv"
 KINDS = {"government", "department"}
@@ -59,19 +61,19 @@ def _split_urls(cell: str) -> list[str]:
     return [u.strip() for u in re.split(r"[\s;|]+", cell or "") if u.strip()]
 
 
-def load_registry(path: Path | None = None, *, base_url: str | None = None) -> list[Agency]:
+def load_registry(path: Path | Traversable | None = None, *, base_url: str | None = None) -> list[Agency]:
     """Read a registry CSV into agencies.
 
     Accepts ``listing_urls`` (absolute URLs, ``;``-separated) or ``listing_url`` / ``listing_path``
     (paths joined to ``base_url``, e.g. the demo server's ``http://127.0.0.1:PORT``). ``hints`` is
     an optional JSON object column.
     """
-    path = Path(path) if path else REGISTRY_CSV
-    if not path.exists():
+    path = (Path(path) if isinstance(path, str) else path) if path else REGISTRY_CSV
+    if not path.is_file():
         raise RegistryError(f"{path}: registry file not found")
     agencies: list[Agency] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with open_text(path) as fh:
         for lineno, row in enumerate(csv.DictReader(fh), start=2):
             where = f"{path}:{lineno}"
             aid = (row.get("agency_id") or "").strip()

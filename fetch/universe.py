@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import csv
 from dataclasses import asdict, dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from fetch.registry import pad_code
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.fetch.registry import pad_code
 
-UNIVERSE_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "expected_universe.csv"
+UNIVERSE_CSV = DATA_DIR / "registry" / "expected_universe.csv"
 COLUMNS = ["agency_id", "name", "level", "division_code", "parent_division_code", "division_type"]
 _OUTSIDE_REGULATION = {"香港特别行政区", "澳门特别行政区", "台湾省"}
 # The government of a 地区/盟 is a 行政公署 (an agency of the province), elsewhere a 人民政府.
@@ -70,7 +73,7 @@ def expected_governments() -> list[ExpectedGovernment]:
     return [out[c] for c in sorted(out)]
 
 
-def write_universe(path: Path = UNIVERSE_CSV) -> int:
+def write_universe(path: Path = Path(str(UNIVERSE_CSV))) -> int:
     """Write the universe CSV (UTF-8, one row per government); returns the row count."""
     rows = expected_governments()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,11 +85,11 @@ def write_universe(path: Path = UNIVERSE_CSV) -> int:
     return len(rows)
 
 
-def load_universe(path: Path = UNIVERSE_CSV) -> list[ExpectedGovernment]:
-    if not path.exists():
+def load_universe(path: Path | Traversable = UNIVERSE_CSV) -> list[ExpectedGovernment]:
+    if not path.is_file():
         raise FileNotFoundError(f"{path}: expected universe not built — run scripts/build_universe.py")
-    with path.open(encoding="utf-8", newline="") as fh:
-        return [ExpectedGovernment(**{**r, "parent_division_code": r["parent_division_code"] or None})
+    with open_text(path) as fh:
+        return [ExpectedGovernment(**{**r, "parent_division_code": r["parent_division_code"] or None})  # type: ignore[arg-type]
                 for r in csv.DictReader(fh)]
 
 

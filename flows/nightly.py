@@ -20,18 +20,18 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from fetch.archive import Archive
-from fetch.crawl import crawl_agency
-from fetch.http_client import PoliteClient
-from fetch.registry import Agency, load_registry
-from fetch.universe import load_universe, universe_agency_rows
-from flows.process import process_document
-from flows.reference import reference_rows
-from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
-from store import loader
-from store.coverage import changes_since_last_run
-from store.db import connect, create_views, replace_table
-from store.export import export_all
+from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
+from ogi.fetch.archive import Archive
+from ogi.fetch.crawl import crawl_agency
+from ogi.fetch.http_client import PoliteClient
+from ogi.fetch.registry import Agency, load_registry
+from ogi.fetch.universe import load_universe, universe_agency_rows
+from ogi.flows.process import process_document
+from ogi.flows.reference import reference_rows
+from ogi.store import loader
+from ogi.store.coverage import changes_since_last_run
+from ogi.store.db import connect, create_views, replace_table
+from ogi.store.export import export_all
 
 
 def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -11,10 +11,11 @@ import threading
 import traceback
 from typing import Any
 
-from extract import detect, extract_document
-from ogi.config import EXTRACTOR_VERSION, TRANSFORM_VERSION
-from ogi.models import ExtractionError, ParsedReport
-from transform.arbitrate import best_report
+from ogi.core import media
+from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION
+from ogi.core.models import ExtractionError, ParsedReport
+from ogi.extract import extract_document
+from ogi.transform.arbitrate import best_report
 
 # PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
 # not even on different documents: it would crash the process. Prefect's default task runner uses
@@ -25,7 +26,7 @@ _PDFIUM_LOCK = threading.Lock()
 
 # Documents that may reach PDFium: PDFs, and bytes not recognised (extract sniffs them again).
 # (.doc/.wps become .docx through LibreOffice: no PDFium, so a slow conversion holds no lock.)
-_NEEDS_PDFIUM = frozenset({detect.PDF, detect.OCTET})
+_NEEDS_PDFIUM = frozenset({media.PDF, media.OCTET})
 
 
 def analyse(
@@ -33,7 +34,7 @@ def analyse(
     report_year: int | None = None,
 ) -> ParsedReport:
     """Extract, normalize and validate one document; raises ExtractionError for unreadable input."""
-    if detect.sniff_media_type(data, filename, media_type) not in _NEEDS_PDFIUM:
+    if media.sniff_media_type(data, filename, media_type) not in _NEEDS_PDFIUM:
         doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
     else:
         with _PDFIUM_LOCK:

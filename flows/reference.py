@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import csv
+from fnmatch import fnmatch
 from typing import Any
 
-from ogi.config import DATA_DIR
-from transform.codebook import load_codebook
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.transform.knowledge.codebook import load_codebook
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
     path = DATA_DIR / name
-    if not path.exists():
+    if not path.is_file():
         return []
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_text(path) as fh:
         return list(csv.DictReader(fh))
 
 
 def reference_rows() -> dict[str, list[dict[str, Any]]]:
     cb = load_codebook()
     codebook = []
-    for name in sorted(p.name for p in DATA_DIR.glob("*codebook*.csv")):
+    for name in sorted(p.name for p in DATA_DIR.iterdir() if fnmatch(p.name, "*codebook*.csv")):
         for r in _read_csv(name):
             codebook.append({
                 **r,

@@ -19,13 +19,13 @@ from prefect.settings import (
 )
 from prefect.task_runners import ProcessPoolTaskRunner
 
-from flows.nightly import nightly
+from ogi.flows.nightly import nightly
 
 
 def nightly_flow(workers: int | None = None) -> Flow:
     """The nightly flow, on ``workers`` processes when more than one (else threads here)."""
     if workers and workers > 1:
-        return nightly.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
+        return nightly.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))  # type: ignore[arg-type]
     return nightly
 
 

@@ -10,7 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from ogi.config import DATA_DIR, Settings
+from pydantic import ValidationError
+
+from ogi.core.config import DATA_DIR, EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings, __version__
 
 DEMO_REGISTRY = DATA_DIR / "demo" / "sites.csv"
 
@@ -59,8 +61,8 @@ WORKERS_HELP = "extract documents in N worker processes (default: one process, t
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from flows.runners import nightly_flow, shared_api
     from ogi.demo_server import serve_directory
+    from ogi.flows.runners import nightly_flow, shared_api
 
     # The demo server is on loopback: no need to space requests out as for a real portal.
     os.environ.setdefault("OGI_MIN_INTERVAL", "0")
@@ -83,23 +85,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 expected_years=list(range(2020, 2025)), include_universe=False)
     finally:
         server.__exit__(None, None, None)
-    _print_summary(summary)
+    _print_summary(summary or {})
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return 0
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from flows.runners import nightly_flow, shared_api
+    from ogi.flows.runners import nightly_flow, shared_api
 
     with shared_api(args.workers):
         summary = nightly_flow(args.workers)(registry=args.registry, home=args.home)
-    _print_summary(summary)
+    _print_summary(summary or {})
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from flows.runners import nightly_flow
+    from ogi.flows.runners import nightly_flow
 
     params = {k: v for k, v in (("registry", args.registry), ("home", args.home)) if v}
     print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
@@ -108,9 +110,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from flows.process import analyse
-    from ogi.models import ExtractionError
-    from transform.parse import facts_to_rows
+    from ogi.core.models import ExtractionError
+    from ogi.flows.process import analyse
+    from ogi.transform.parse import facts_to_rows
 
     path = Path(args.file)
     try:
@@ -145,8 +147,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from store.db import connect
-    from store.export import ExportFilter, export_all
+    from ogi.store.db import connect
+    from ogi.store.export import ExportFilter, export_all
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
     con = connect(settings.db_path, read_only=True)
@@ -159,7 +161,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from store.db import connect
+    from ogi.store.db import connect
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
     con = connect(settings.db_path, read_only=True)
@@ -192,8 +194,8 @@ def _run_sql(con, query: str, as_csv: bool) -> None:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from store.coverage import coverage_matrix
-    from store.db import connect
+    from ogi.store.coverage import coverage_matrix
+    from ogi.store.db import connect
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
     con = connect(settings.db_path, read_only=True)
@@ -206,9 +208,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     return 0
 
 
+def version_text() -> str:
+    """The package version and the code versions that key the document cache."""
+    return f"ogi {__version__} (extractor {EXTRACTOR_VERSION}, transform {TRANSFORM_VERSION})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ogi", description=__doc__)
-    ap.add_argument("--home", help="working directory for the database, archive and exports (default: var/ or $OGI_HOME)")
+    ap.add_argument("--version", action="version", version=version_text())
+    ap.add_argument("--home", help="working directory for the database, archive and exports "
+                                   "(default: $OGI_HOME, else the per-user data directory)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="serve the bundled demo sites on loopback and run the nightly flow on them")
@@ -217,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("nightly", help="run the nightly flow over the source registry")
-    p.add_argument("--registry", help="registry CSV (default data/registry/agencies.csv)")
+    p.add_argument("--registry", help="registry CSV (default: the bundled data/registry/agencies.csv)")
     p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=cmd_nightly)
 
@@ -261,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ValidationError as exc:  # a bad OGI_* value: name the variable, no traceback
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"ogi {args.command}: bad setting: {problems}", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError) as exc:  # bad paths, bad registry rows: say so, no traceback
         print(f"ogi {args.command}: {exc}", file=sys.stderr)
         return 2

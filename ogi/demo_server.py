@@ -12,9 +12,10 @@ import functools
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import as_file
 from pathlib import Path
 
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
 
 DEMO_DIR = DATA_DIR / "demo"
 
@@ -25,8 +26,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_directory(root: Path = DEMO_DIR, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``root`` on loopback in a background thread; yields the base URL (no trailing slash)."""
+def serve_directory(root: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``root`` (default: the bundled demo sites) on loopback in a background thread; yields
+    the base URL (no trailing slash)."""
+    with contextlib.ExitStack() as stack:
+        if root is None:
+            root = stack.enter_context(as_file(DEMO_DIR))
+        yield from _serve(Path(root), host, port)
+
+
+def _serve(root: Path, host: str, port: int) -> Iterator[str]:
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: demo directory not found")
     handler = functools.partial(_QuietHandler, directory=str(root))

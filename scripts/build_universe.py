@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fetch.universe import UNIVERSE_CSV, load_universe, write_universe  # noqa: E402
+from ogi.fetch.universe import UNIVERSE_CSV, load_universe, write_universe  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -36,7 +36,7 @@ from bench.corpus import (  # noqa: E402
     write_html,
     write_truth,
 )
-from ogi.config import DATA_DIR  # noqa: E402
+from ogi.core.config import DATA_DIR  # noqa: E402
 
 SITES = [
     {"agency_id": "qingwu-xian", "name": "青梧县人民政府", "kind": "government", "level": "county",
@@ -206,7 +206,7 @@ def build(out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=DATA_DIR / "demo")
+    ap.add_argument("--out", type=Path, default=Path(str(DATA_DIR / "demo")))
     args = ap.parse_args(argv)
     readme = args.out / "README.md"
     keep = readme.read_text(encoding="utf-8") if readme.exists() else None

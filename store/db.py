@@ -7,13 +7,14 @@ queries (``ogi sql``) open it read-only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from importlib.resources import files
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-SCHEMA_SQL = Path(__file__).with_name("schema.sql")
-VIEWS_SQL = Path(__file__).with_name("views.sql")
+SCHEMA_SQL = files("ogi.store") / "schema.sql"
+VIEWS_SQL = files("ogi.store") / "views.sql"
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

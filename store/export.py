@@ -22,7 +22,8 @@ class ExportFilter:
     all_documents: bool = False  # False: one document per agency-year (report_facts view)
 
     def where(self) -> tuple[str, list]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if self.years:
             clauses.append(f"report_year IN ({', '.join('?' * len(self.years))})")
             params += list(self.years)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ogi.config import SHARED_DIR
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The reference material lies beside the checkout (CI puts it there); OGI_SHARED_DIR overrides.
+SHARED_DIR = Path(os.environ.get("OGI_SHARED_DIR", REPO_ROOT.parent / "shared"))
 
 
 def shared_path(*parts: str) -> Path:

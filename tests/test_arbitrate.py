@@ -10,17 +10,15 @@ parse of that page as an alternative (LibreOffice's stream parse of that page is
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from ogi.models import ExtractedDocument, RawTable
+from ogi.core.models import ExtractedDocument, RawTable
+from ogi.transform.arbitrate import best_report, score
+from ogi.transform.checks.validate import validate
+from ogi.transform.parse import parse_report
+from tests.capabilities import needs_libreoffice
 from tests.conftest import shared_path
-from transform.arbitrate import best_report, score
-from transform.parse import parse_report
-from transform.validate import validate
 
 HEADER = [
     ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", None, None, "申请人情况",
@@ -147,7 +145,7 @@ def test_alternatives_survive_to_dict_from_dict():
 
 
 def test_real_sample_unchanged():
-    from extract import extract_document
+    from ogi.extract import extract_document
 
     path = shared_path("samples", "2024_hongze-qu.pdf")
     data = path.read_bytes()
@@ -214,9 +212,9 @@ def _docx_with_missing_rule(path: Path) -> None:
     d.save(str(path))
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice("writer")
 def test_real_pdf_with_a_missing_rule_keeps_an_alternative(tmp_path):
-    from extract import extract_document
+    from ogi.extract import extract_document
 
     src = tmp_path / "report.docx"
     _docx_with_missing_rule(src)

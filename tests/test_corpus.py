@@ -22,16 +22,16 @@ from bench.corpus import (
     read_truth,
     s3_value_rows,
     scan_pdf,
-    soffice_path,
     template_keys,
     write_docx,
     write_html,
     write_xlsx,
 )
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
+from tests.capabilities import needs_libreoffice
 
 DEMO = DATA_DIR / "demo"
-needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_libreoffice("writer")
 
 OFFICIAL_S3_LABELS_2021 = [
     "一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "三、本年度办理结果", "（一）予以公开",
@@ -285,7 +285,7 @@ def test_demo_is_small():
 
 def test_benchmark_score_counts_right_wrong_missing_extra():
     from bench.run import score
-    from ogi.models import Fact, ParsedReport, Unplaced
+    from ogi.core.models import Fact, ParsedReport, Unplaced
 
     truth = {("s3", "s3.new", "s3c.total"): 5.0, ("s3", "s3.granted", "s3c.total"): 3.0,
              ("s3", "s3.partial", "s3c.total"): 0.0}
@@ -299,7 +299,7 @@ def test_benchmark_score_counts_right_wrong_missing_extra():
     assert score(report, truth) == {"cells": 3, "right": 1, "wrong": 1, "missing": 1, "extra": 1, "unplaced": 1,
                                     "silent_wrong": 1}
     # The same wrong value is no longer silent when a failed identity names its cell …
-    from ogi.models import CheckResult
+    from ogi.core.models import CheckResult
     report.checks = [CheckResult("s3.outcomes[s3c.total]", "s3", "failed", 5.0, 4.0, "outcomes",
                                  "5 = 4: s3.total@s3c.total=5 = s3.granted@s3c.total=4", "error")]
     assert score(report, truth)["silent_wrong"] == 0

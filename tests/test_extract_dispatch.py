@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from extract import extract_document
-from extract.detect import DOC, DOCX, HTML, JAVASCRIPT, OCTET, PDF, TEXT, WPS, XLS, XLSX, sniff_media_type
-from ogi.models import ExtractionError
+from ogi.core.media import DOC, DOCX, HTML, JAVASCRIPT, OCTET, PDF, TEXT, WPS, XLS, XLSX, sniff_media_type
+from ogi.core.models import ExtractionError
+from ogi.extract import extract_document
 from tests.conftest import shared_path
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
@@ -80,7 +80,7 @@ def test_pdf_route():
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("extract.html_tables") is None, reason="extract.html_tables not built yet"
+    importlib.util.find_spec("ogi.extract.html_tables") is None, reason="ogi.extract.html_tables not built yet"
 )
 def test_js_route_reaches_the_html_extractor():
     data = shared_path("samples", "2019_shanghai-shi-bgt.js").read_bytes()

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from extract.html_tables import extract_html, js_string_literals, unescape_js_string
-from extract.text_decode import decode_html_bytes
-from ogi.models import ExtractionError
+from ogi.core.jsstrings import js_string_literals, unescape_js_string
+from ogi.core.models import ExtractionError
+from ogi.core.textcodec import decode_html_bytes
+from ogi.extract.html_tables import extract_html
 from tests.conftest import shared_path
 
 # ------------------------------------------------------------------ the Shanghai 2019 sample

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-import shutil
 
 import openpyxl
 import pytest
 from docx import Document
 
-from extract.docx_tables import extract_docx
-from extract.office_convert import NEEDS_LIBREOFFICE, convert_to_docx, convert_with_libreoffice
-from extract.xlsx_tables import extract_spreadsheet, format_value
-from ogi.models import ExtractionError
-
-HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+from ogi.core.models import ExtractionError
+from ogi.extract.docx_tables import extract_docx
+from ogi.extract.office_convert import NEEDS_LIBREOFFICE, convert_to_docx, convert_with_libreoffice
+from ogi.extract.xlsx_tables import extract_spreadsheet, format_value
+from tests.capabilities import needs_libreoffice
 
 
 def _docx_with_merges() -> bytes:
@@ -157,7 +155,7 @@ def test_missing_libreoffice_is_a_clear_error(monkeypatch, tmp_path):
     assert str(err.value).startswith("needs LibreOffice")
 
 
-@pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice("writer")
 def test_doc_round_trip_through_libreoffice():
     doc_bytes = convert_with_libreoffice(_docx_with_merges(), suffix=".docx", target="doc", timeout_s=120)
     assert doc_bytes.startswith(b"\xd0\xcf\x11\xe0")  # a real OLE2 Word 97 file
@@ -169,7 +167,7 @@ def test_doc_round_trip_through_libreoffice():
     assert "共收到政府信息公开申请5件。" in doc.text
 
 
-@pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice("calc")
 def test_xls_through_xlrd():
     xls = convert_with_libreoffice(_xlsx_with_merges(), suffix=".xlsx", target="xls", timeout_s=120)
     assert xls.startswith(b"\xd0\xcf\x11\xe0")
@@ -180,7 +178,7 @@ def test_xls_through_xlrd():
     assert doc.tables[-1].rows == [["规章", "1000000"]]
 
 
-@pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice("writer")
 def test_corrupt_doc_conversion_fails_clearly():
     with pytest.raises(ExtractionError, match="LibreOffice could not convert"):
         convert_with_libreoffice(
@@ -188,7 +186,7 @@ def test_corrupt_doc_conversion_fails_clearly():
         )
 
 
-@pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice("writer")
 def test_conversion_timeout_fails_clearly():
     with pytest.raises(ExtractionError, match="timed out after 0.05 s"):
         convert_with_libreoffice(_docx_with_merges(), suffix=".docx", target="doc", timeout_s=0.05)

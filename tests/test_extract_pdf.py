@@ -7,20 +7,11 @@ import re
 
 import pytest
 
-from extract import extract_document
-from extract.pdf_tables import (
-    RASTER,
-    STREAM,
-    VECTOR,
-    PageTable,
-    arbitrate,
-    grid_consistency,
-    grid_from_cells,
-    pdf_candidates,
-    stitch,
-)
-from extract.pdf_text import text_quality
-from ogi.models import ExtractionError, RawTable
+from ogi.core.models import ExtractionError, RawTable
+from ogi.extract import extract_document
+from ogi.extract.pdf_grid import PageTable, grid_consistency
+from ogi.extract.pdf_tables import RASTER, STREAM, VECTOR, arbitrate, grid_from_cells, pdf_candidates, stitch
+from ogi.extract.pdf_text import text_quality
 from tests.conftest import shared_path
 
 HONGZE = "2024_hongze-qu.pdf"
@@ -173,7 +164,7 @@ class _Cell:
 
 
 def test_grid_from_cells_moves_merge_text_to_top_left():
-    from extract.pdf_tables import _regions
+    from ogi.extract.pdf_tables import _regions
 
     # a 1x3 row where the last two cells are one merge with its text in the right cell
     cells = [[_Cell(), _Cell(right=False), _Cell(left=False)]]

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from store.coverage import changes_since_last_run, coverage_matrix
+from ogi.store.coverage import changes_since_last_run, coverage_matrix
 
 SCHEMA = Path(__file__).resolve().parent.parent / "store" / "schema.sql"
 SHA = {k: (k * 64)[:64] for k in "abcdef"}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fetch.archive import Archive, sha256_of
-from fetch.crawl import AgencyCrawl, crawl_agency
-from fetch.http_client import PoliteClient
-from fetch.registry import Agency, load_registry
-from ogi.config import DATA_DIR, Settings
+from ogi.core.config import DATA_DIR, Settings
+from ogi.fetch.archive import Archive, sha256_of
+from ogi.fetch.crawl import AgencyCrawl, crawl_agency
+from ogi.fetch.http_client import PoliteClient
+from ogi.fetch.registry import Agency, load_registry
 from tests.fixtures_sites.fault_server import SITES_DIR, reset_connection, send, serve
 
 FAST = dict(http_timeout_s=0.5, http_retries=2, http_backoff_s=0.01, per_host_min_interval_s=0.0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fetch.discover import is_report_title, parse_listing, parse_report_page, scope_of, year_of
+from ogi.fetch.discover import is_report_title, parse_listing, parse_report_page, scope_of, year_of
 from tests.fixtures_sites.fault_server import SITES_DIR
 
 BASE = "https://www.example.gov.cn/zwgk/zfxxgk/zfxxgknb/index.html"
@@ -107,7 +107,7 @@ def test_fixture_listings_parse_the_same_offline():
 
 
 def test_demo_listing_skips_column_neighbours():
-    from ogi.config import DATA_DIR
+    from ogi.core.config import DATA_DIR
 
     html = (DATA_DIR / "demo/qingwu-xian/gkml/ndbg/index.html").read_text(encoding="utf-8")
     listing = parse_listing(html, "http://h/qingwu-xian/gkml/ndbg/index.html")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fetch.http_client import PoliteClient, parse_retry_after
-from ogi.config import USER_AGENT, Settings
+from ogi.core.config import USER_AGENT, Settings
+from ogi.fetch.http_client import PoliteClient, parse_retry_after
 from tests.fixtures_sites.fault_server import reset_connection, send, serve
 
 FAST = dict(http_timeout_s=0.3, http_retries=2, http_backoff_s=0.01, per_host_min_interval_s=0.0,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fetch.archive import Archive, sha256_of
-from fetch.registry import REGISTRY_CSV, Agency, RegistryError, load_registry, resolve_division_code
-from fetch.universe import UNIVERSE_CSV, expected_governments, expected_report_rows, load_universe
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
+from ogi.fetch.archive import Archive, sha256_of
+from ogi.fetch.registry import REGISTRY_CSV, Agency, RegistryError, load_registry, resolve_division_code
+from ogi.fetch.universe import UNIVERSE_CSV, expected_governments, expected_report_rows, load_universe
 
 
 def test_shipped_registry_loads_and_codes_agree_with_the_divisions_package():

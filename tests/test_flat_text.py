@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract import extract_document
+from ogi.extract import extract_document
+from ogi.transform.checks.prose import prose_checks
+from ogi.transform.checks.validate import validate
+from ogi.transform.parse import parse_report
+from ogi.transform.readers.flat_text import chunks, parse_flat_tables, row_constraints, split_run
 from tests.conftest import shared_path
 from tests.test_legacy import compare_golden, golden_rows
-from transform.flat_text import chunks, parse_flat_tables, row_constraints, split_run
-from transform.parse import parse_report
-from transform.prose import prose_checks
-from transform.validate import validate
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "flat"
 FLAT_FILES = ["2019_pingtan-syq", "2020_pingtan-syq", "2021_pingtan-syq", "2023_pingtan-syq", "2025_pingtan-syq"]

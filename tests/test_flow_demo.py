@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from ogi.config import DATA_DIR, Settings
+from ogi.core.config import DATA_DIR, Settings
 from ogi.demo_server import serve_directory
-from store.db import connect
+from ogi.store.db import connect
 
 DEMO = DATA_DIR / "demo"
 
 
 @pytest.fixture(scope="module")
 def demo_runs(prefect_harness, tmp_path_factory):
-    from flows.nightly import nightly
+    from ogi.flows.nightly import nightly
 
     home = tmp_path_factory.mktemp("ogi-home")
     # Batches of 3 documents: the demo's 10 documents go through the flow's batching (4 batches),

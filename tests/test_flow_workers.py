@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from flows.runners import nightly_flow, shared_api
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
 from ogi.demo_server import serve_directory
-from store.db import connect
+from ogi.flows.runners import nightly_flow, shared_api
+from ogi.store.db import connect
 
 DEMO = DATA_DIR / "demo"
 

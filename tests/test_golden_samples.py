@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ogi.transform.knowledge.codebook import load_codebook
+from ogi.transform.parse import CSV_COLUMNS, facts_to_rows, parse_report
 from tests.conftest import shared_path
-from transform.codebook import load_codebook
-from transform.parse import CSV_COLUMNS, facts_to_rows, parse_report
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -48,7 +48,7 @@ def _diff(expected: set[tuple[str, ...]], got: set[tuple[str, ...]]) -> str:
 
 @pytest.mark.parametrize(("sample", "golden", "version", "year"), SAMPLES, ids=[s[0] for s in SAMPLES])
 def test_sample_tables_match_golden(sample, golden, version, year):
-    from extract import extract_document  # the extract stage; a failure here is a real failure
+    from ogi.extract import extract_document  # the extract stage; a failure here is a real failure
 
     path = shared_path("samples", sample)
     data = path.read_bytes()
@@ -77,7 +77,7 @@ def test_golden_files_cover_every_template_cell():
 def test_township_text_report_end_to_end_matches_its_golden():
     """The township sample reaches us only as text: the whole chain (sniffed as text, no tables,
     text-layout reader) must place exactly the golden facts and leave the golden cells unplaced."""
-    from extract import extract_document
+    from ogi.extract import extract_document
 
     path = shared_path("samples", "2024_shijiazhuang-zhen.txt")
     data = path.read_bytes()

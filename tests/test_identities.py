@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from ogi.models import Fact, ParsedReport, Unplaced
+from ogi.core.models import Fact, ParsedReport, Unplaced
+from ogi.transform.checks.validate import validate
+from ogi.transform.knowledge.identities import check_report, check_version_year, load_identities
 from tests.conftest import shared_path
-from transform.identities import check_report, check_version_year, load_identities
-from transform.validate import validate
 
 GOLDEN = Path(__file__).parent / "golden"
 S3_COLS = ["s3c.natural_person", "s3c.commercial", "s3c.research", "s3c.nonprofit", "s3c.legal_service",
@@ -207,10 +207,10 @@ def test_validate_returns_a_copy_with_identity_prose_and_version_checks():
 ])
 def test_end_to_end_parsed_samples(sample, version, failed):
     try:
-        from extract import extract_document
+        from ogi.extract import extract_document
     except ImportError as exc:
         pytest.skip(f"the extract stage is not importable yet: {exc}")
-    from transform.parse import parse_report
+    from ogi.transform.parse import parse_report
 
     path = shared_path("samples", sample)
     data = path.read_bytes()

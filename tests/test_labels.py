@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transform.codebook import load_codebook
-from transform.labels import canonical_text, match_label, numbering, split_numbered
+from ogi.transform.knowledge.codebook import load_codebook
+from ogi.transform.knowledge.labels import canonical_text, match_label, numbering, split_numbered
 
 CB = load_codebook()
 S3_ROWS = CB.codes("s3", "row")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ogi.models import CheckResult, Fact, Unplaced
+from ogi.core.models import CheckResult, Fact, Unplaced
+from ogi.transform.checks.prose import prose_checks
+from ogi.transform.knowledge.identities import check_report
+from ogi.transform.readers.legacy import _splits, parse_legacy_text
 from tests.conftest import shared_path
-from transform.identities import check_report
-from transform.legacy import _splits, parse_legacy_text
-from transform.prose import prose_checks
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "legacy"
 GOLDEN_COLUMNS = ("kind", "section", "row_code", "col_code", "value", "value_status", "position", "raw_text",

@@ -16,9 +16,9 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
-from bench.corpus import generate_corpus, read_truth, scan_pdf, soffice_path
-from extract import extract_document
-from extract.ocr import (
+from bench.corpus import generate_corpus, read_truth, scan_pdf
+from ogi.extract import extract_document
+from ogi.extract.ocr import (
     DPI,
     CellBox,
     Lattice,
@@ -28,10 +28,11 @@ from extract.ocr import (
     recognise_cells,
     table_lattice,
 )
+from tests.capabilities import needs_libreoffice
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 needs_font = pytest.mark.skipif(not FONT.exists(), reason="Noto Serif CJK font not installed")
-needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_libreoffice("writer")
 
 # A 2021-style header as LibreOffice draws its merged cells: the tall 自然人 and 总计 cells lose
 # their side rule beside the last header row, so 自然人 runs into the label cell and 总计 into 机构
@@ -167,7 +168,7 @@ def test_unreadable_scan_page_is_reported(tmp_path):
 def test_generated_scanned_report_every_value(tmp_path):
     """A whole generated report (LibreOffice PDF → 200 dpi scan, skewed and noisy, table 三 over a
     page break) through the pipeline: every value of tables 二/三/四 lands on its truth cell."""
-    from transform.parse import parse_report
+    from ogi.transform.parse import parse_report
 
     (gd,) = generate_corpus(tmp_path, per_layout=1, layouts=["scan200_2021"], seed=11)
     data = gd.path.read_bytes()

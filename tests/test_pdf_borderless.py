@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import Style, docx_to_pdf, make_spec, soffice_path, write_docx
-from extract.dispatch import extract_pdf
-from extract.pdf_borderless import (
+from bench.corpus import Style, docx_to_pdf, make_spec, write_docx
+from ogi.extract.dispatch import extract_pdf
+from ogi.extract.pdf_borderless import (
     METHOD,
     Line,
     SubTable,
@@ -27,9 +27,10 @@ from extract.pdf_borderless import (
     table_grid,
     value_start,
 )
-from transform.parse import parse_report
+from ogi.transform.parse import parse_report
+from tests.capabilities import needs_libreoffice
 
-needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_libreoffice("writer")
 
 
 def _centre_and_right_align(path: Path) -> None:

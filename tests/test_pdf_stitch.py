@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import generate_corpus, read_truth, soffice_path
-from extract import extract_document
-from extract.pdf_tables import PageTable, _is_cut_row, column_alignment, fill_empty_rows, stitch
-from extract.pdf_text import Glyph, continues_table, table_pages
+from bench.corpus import generate_corpus, read_truth
+from ogi.extract import extract_document
+from ogi.extract.pdf_grid import PageTable
+from ogi.extract.pdf_tables import _is_cut_row, column_alignment, fill_empty_rows, stitch
+from ogi.extract.pdf_text import Glyph, continues_table, table_pages
+from tests.capabilities import needs_libreoffice
 
 LATTICE = "camelot-lattice"
 
@@ -135,7 +137,7 @@ def test_table_pages_follow_a_continued_table_over_several_pages():
 
 # ----------------------------------------------------------------------------- generated PDFs, checked by truth
 
-needs_soffice = pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) not installed")
+needs_soffice = needs_libreoffice("writer")
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +150,7 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 
 
 def _score(path: Path) -> tuple[dict, object, list[tuple]]:
-    from transform.parse import parse_report
+    from ogi.transform.parse import parse_report
 
     data = path.read_bytes()
     doc = extract_document(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name)

@@ -6,11 +6,11 @@ covered positions are None, header and data rows on different colspan grids) wit
 
 from __future__ import annotations
 
-from ogi.models import ExtractedDocument, RawTable
-from transform.codebook import load_codebook
-from transform.parse import facts_to_rows, format_value, parse_report
-from transform.sections import classify_table, section_grids
-from transform.version import detect_report_year, detect_version
+from ogi.core.models import ExtractedDocument, RawTable
+from ogi.transform.knowledge.codebook import load_codebook
+from ogi.transform.knowledge.version import detect_report_year, detect_version
+from ogi.transform.parse import facts_to_rows, format_value, parse_report
+from ogi.transform.placement.grids import classify_table, section_grids
 
 CB = load_codebook()
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from ogi.models import Fact
+from ogi.core.models import Fact
+from ogi.transform.checks.prose import load_patterns, prose_checks, sentences
 from tests.conftest import shared_path
 from tests.test_identities import fact, golden_facts
-from transform.prose import load_patterns, prose_checks, sentences
 
 
 def _blank_table() -> list[Fact]:

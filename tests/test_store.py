@@ -6,11 +6,11 @@ import csv
 
 import pytest
 
-from flows.reference import reference_rows
-from ogi.models import CheckResult, Fact, ParsedReport, Unplaced
-from store import loader
-from store.db import connect, create_views, replace_table
-from store.export import ExportFilter, export_all
+from ogi.core.models import CheckResult, Fact, ParsedReport, Unplaced
+from ogi.flows.reference import reference_rows
+from ogi.store import loader
+from ogi.store.db import connect, create_views, replace_table
+from ogi.store.export import ExportFilter, export_all
 
 
 def _fact(row: str, col: str, value: float | None, status: str = "number") -> Fact:

@@ -14,11 +14,11 @@ import html
 import re
 from pathlib import Path
 
+from ogi.transform.checks.prose import prose_checks
+from ogi.transform.knowledge.identities import check_report
+from ogi.transform.readers.text_layout import parse_text_tables
 from tests.conftest import shared_path
 from tests.test_legacy import compare_golden, golden_rows
-from transform.identities import check_report
-from transform.prose import prose_checks
-from transform.text_layout import parse_text_tables
 
 GOLDEN = Path(__file__).parent / "golden" / "2024_shijiazhuang-zhen.csv"
 

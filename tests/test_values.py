@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ogi.models import ValueStatus as S
-from transform.values import parse_amount, parse_value
+from ogi.core.models import ValueStatus as S
+from ogi.transform.knowledge.values import parse_amount, parse_value
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
-from ogi.models import CheckStatus, ExtractedDocument, ParsedReport, RawTable, ValueStatus
-from transform.parse import parse_report
-from transform.validate import validate
+from ogi.core.models import CheckStatus, ExtractedDocument, ParsedReport, RawTable, ValueStatus
+from ogi.transform.checks.validate import validate
+from ogi.transform.parse import parse_report
 
 PRIMARY = "primary"
 

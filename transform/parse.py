@@ -9,14 +9,14 @@ text-layout reader, which places only what the text supports.
 
 from __future__ import annotations
 
-from ogi.models import ExtractedDocument, Fact, ParsedReport, Unplaced
-from transform.codebook import Codebook, load_codebook
-from transform.flat_text import parse_flat_tables
-from transform.legacy import parse_legacy_text
-from transform.place import place_section
-from transform.sections import section_grids
-from transform.text_layout import parse_text_tables
-from transform.version import detect_report_year, detect_version
+from ogi.core.models import ExtractedDocument, Fact, ParsedReport, Unplaced
+from ogi.transform.knowledge.codebook import Codebook, load_codebook
+from ogi.transform.knowledge.version import detect_report_year, detect_version
+from ogi.transform.placement.grids import section_grids
+from ogi.transform.placement.place import place_section
+from ogi.transform.readers.flat_text import parse_flat_tables
+from ogi.transform.readers.legacy import parse_legacy_text
+from ogi.transform.readers.text_layout import parse_text_tables
 
 
 def _table_text(doc: ExtractedDocument) -> str:

@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ogi.models import Fact, RawTable, Unplaced
-from transform.codebook import Codebook, load_codebook
-from transform.labels import canonical_text, match_label
-from transform.place import S2_ITEM, RowResolver, s2_cols, s2_layout
-from transform.sections import row_start_section
-from transform.values import is_value, parse_cell, parse_value
-from transform.version import detect_version
+from ogi.core.models import Fact, RawTable, Unplaced
+from ogi.transform.knowledge.codebook import Codebook, load_codebook
+from ogi.transform.knowledge.labels import canonical_text, match_label
+from ogi.transform.knowledge.layout import S2_ITEM, s2_cols, s2_layout
+from ogi.transform.knowledge.markers import row_start_section
+from ogi.transform.knowledge.rows import RowResolver
+from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
+from ogi.transform.knowledge.version import detect_version
 
 _CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -167,7 +168,8 @@ class _TextPlacer:
         elif values:
             numbers = [parse_value(t)[0] for _, t in values]
             *others, last = numbers
-            if others and last is not None and all(n is not None for n in others) and last >= sum(others):
+            known = [n for n in others if n is not None]
+            if others and last is not None and len(known) == len(others) and last >= sum(known):
                 self.fact("s3", line, code, "s3c.total", values[-1], score * TOTAL_BY_POSITION_CONFIDENCE,
                           "last value on the line (row total)")
                 for token in values[:-1]:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
-from ogi.config import DATA_DIR
-from transform.codebook import Codebook
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.transform.knowledge.codebook import Codebook
 
 VARIANTS_PATH = DATA_DIR / "label_variants.csv"
 FIXES_PATH = DATA_DIR / "label_fixes.csv"
@@ -60,7 +61,7 @@ class LabelMatch:
 
 @cache
 def _fixes() -> tuple[tuple[str, str], ...]:
-    with FIXES_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(FIXES_PATH) as f:
         rows = [(_base_text(r["garble"]), _base_text(r["fix"])) for r in csv.DictReader(f)]
     return tuple(sorted(rows, key=lambda r: -len(r[0])))
 
@@ -68,7 +69,7 @@ def _fixes() -> tuple[tuple[str, str], ...]:
 @cache
 def _variants() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
-    with VARIANTS_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(VARIANTS_PATH) as f:
         for r in csv.DictReader(f):
             out.setdefault(r["code"].strip(), []).append(r["variant"])
     return {k: tuple(v) for k, v in out.items()}

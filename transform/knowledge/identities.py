@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import CheckResult, CheckStatus, Fact, Unplaced, ValueStatus
-from transform.codebook import Codebook, load_codebook
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.core.models import CheckResult, CheckStatus, Fact, Unplaced, ValueStatus
+from ogi.transform.knowledge.codebook import Codebook, load_codebook
 
 IDENTITIES_PATH = DATA_DIR / "identities.csv"
 
@@ -52,7 +53,7 @@ class Identity:
 def load_identities() -> tuple[Identity, ...]:
     """The identities table (cached). A malformed row raises naming the file and line."""
     out = []
-    with IDENTITIES_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(IDENTITIES_PATH) as f:
         for line, r in enumerate(csv.DictReader(f), start=2):
             try:
                 ident = Identity(
@@ -65,7 +66,7 @@ def load_identities() -> tuple[Identity, ...]:
             except (KeyError, AttributeError) as exc:
                 raise ValueError(f"{IDENTITIES_PATH}:{line}: bad identity row {r!r}: {exc}") from exc
             if ident.kind == "identity":
-                _split_relation(ident.expr, where=f"{IDENTITIES_PATH}:{line}")
+                split_relation(ident.expr, where=f"{IDENTITIES_PATH}:{line}")
             out.append(ident)
     return tuple(out)
 
@@ -73,7 +74,7 @@ def load_identities() -> tuple[Identity, ...]:
 # ---------------------------------------------------------------- expression evaluation
 
 
-def _split_relation(expr: str, *, where: str = "") -> tuple[str, str, str]:
+def split_relation(expr: str, *, where: str = "") -> tuple[str, str, str]:
     for op in ("<=", "="):
         if op in expr:
             lhs, rhs = expr.split(op, 1)
@@ -83,7 +84,7 @@ def _split_relation(expr: str, *, where: str = "") -> tuple[str, str, str]:
     raise ValueError(f"{where}: identity expression needs one '=' or '<=': {expr!r}")
 
 
-def _terms(side: str) -> list[tuple[int, str]]:
+def relation_terms(side: str) -> list[tuple[int, str]]:
     """'a@x + b@y - c@z' → [(1, 'a@x'), (1, 'b@y'), (-1, 'c@z')]."""
     out, sign = [], 1
     for tok in side.replace("+", " + ").replace(" - ", " - ").split():
@@ -154,7 +155,7 @@ def _expand_row(row: str, col: str, rep: _Report, cb: Codebook, version: str) ->
 
 def _side_cells(side: str, rep: _Report, cb: Codebook, version: str) -> list[tuple[int, _Cell]] | None:
     out: list[tuple[int, _Cell]] = []
-    for sign, term in _terms(side):
+    for sign, term in relation_terms(side):
         m = _TERM.match(term)
         if not m:
             raise ValueError(f"{IDENTITIES_PATH}: bad term {term!r}")
@@ -219,7 +220,7 @@ def _evaluate(ident: Identity, rep: _Report, cb: Codebook, version: str) -> list
     results = []
     for name, value in _bindings(ident.foreach, rep, cb, version):
         expr = ident.expr.replace("{" + name + "}", value) if name else ident.expr
-        lhs_s, op, rhs_s = _split_relation(expr)
+        lhs_s, op, rhs_s = split_relation(expr)
         lhs = _side_cells(lhs_s, rep, cb, version)
         rhs = _side_cells(rhs_s, rep, cb, version)
         if lhs is None or rhs is None:
@@ -269,6 +270,7 @@ def check_counts(facts: Sequence[Fact], ident: Identity, cb: Codebook) -> list[C
     out = []
     numbers = [f for f in facts if f.value is not None]
     for f in numbers:
+        assert f.value is not None
         signed = _is_signed(f.row_code, cb) or _is_signed(f.col_code, cb)
         amount = _is_amount(f.row_code, cb) or _is_amount(f.col_code, cb)
         problems = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ogi.models import ValueStatus
+from ogi.core.models import ValueStatus
 
 _BLANKS = re.compile(r"^[\s\u00a0\u3000\u200b\ufeff]*$")
 _NOT_APPLICABLE = frozenset({"/", "／", "—", "——", "-", "－", "–", "--", "\\", "不适用"})
@@ -91,7 +91,7 @@ def parse_amount(raw: str | None, declared_unit: str = "万元") -> tuple[float 
     text = _clean(raw or "")
     m = _AMOUNT.match(text)
     unit = m.group("unit") if m else None
-    if not unit or declared_unit not in _UNIT_TO_WAN:
+    if m is None or not unit or declared_unit not in _UNIT_TO_WAN:
         return None, ValueStatus.UNREADABLE, unit
     value, status = parse_value(m.group("num"))
     if value is None:

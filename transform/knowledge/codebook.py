@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from ogi.config import DATA_DIR
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
 
 CODEBOOK_PATH = DATA_DIR / "codebook.csv"
 
@@ -120,7 +123,7 @@ class Codebook:
         return "/".join(_NUMBERING.sub("", self.entries[c].label_zh).strip() for c in parts)
 
 
-def _parse_entry(row: dict[str, str], path: Path, line: int) -> CodeEntry:
+def _parse_entry(row: dict[str, str], path: Path | Traversable, line: int) -> CodeEntry:
     try:
         return CodeEntry(
             code=row["code"].strip(),
@@ -138,8 +141,8 @@ def _parse_entry(row: dict[str, str], path: Path, line: int) -> CodeEntry:
         raise ValueError(f"{path}:{line}: bad codebook row {row!r}: {exc}") from exc
 
 
-def read_codebook(path: Path) -> Codebook:
-    with path.open(encoding="utf-8", newline="") as f:
+def read_codebook(path: Path | Traversable) -> Codebook:
+    with open_text(path) as f:
         entries = [_parse_entry(r, path, i) for i, r in enumerate(csv.DictReader(f), start=2)]
     return Codebook(entries)
 
@@ -148,7 +151,8 @@ def read_codebook(path: Path) -> Codebook:
 def load_codebook() -> Codebook:
     """The project codebook: data/codebook.csv plus every other data/*codebook*.csv (the legacy
     pre-2019 items live in their own file). Cached: read once per process."""
-    paths = [CODEBOOK_PATH] + sorted(p for p in DATA_DIR.glob("*codebook*.csv") if p != CODEBOOK_PATH)
+    others = [p for p in DATA_DIR.iterdir() if fnmatch(p.name, "*codebook*.csv") and p.name != CODEBOOK_PATH.name]
+    paths = [CODEBOOK_PATH, *sorted(others, key=lambda p: p.name)]
     entries: list[CodeEntry] = []
     for path in paths:
         entries += read_codebook(path).entries.values()

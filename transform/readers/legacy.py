@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import Fact, Unplaced
-from transform.codebook import Codebook, read_codebook
-from transform.values import parse_amount, parse_value
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.core.models import Fact, Unplaced
+from ogi.transform.knowledge.codebook import Codebook, read_codebook
+from ogi.transform.knowledge.values import parse_amount, parse_value
 
 LEGACY_CODEBOOK_PATH = DATA_DIR / "legacy_codebook.csv"
 LEGACY_VARIANTS_PATH = DATA_DIR / "legacy_label_variants.csv"
@@ -56,7 +57,7 @@ def _label_patterns() -> tuple[tuple[re.Pattern[str], str, str], ...]:
     """(pattern tolerant of whitespace inside the label, code, label) for every row label and variant."""
     cb = legacy_codebook()
     labels = [(e.label_zh, e.code) for e in cb.entries.values() if e.axis == "row"]
-    with LEGACY_VARIANTS_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(LEGACY_VARIANTS_PATH) as f:
         labels += [(r["variant"].strip(), r["code"].strip()) for r in csv.DictReader(f)]
     out = []
     for label, code in labels:
@@ -102,7 +103,7 @@ def _splits(digits: str, n: int) -> list[list[str]]:
     """Every way to cut a run of digits into ``n`` numbers without leading zeros."""
     if n == 1:
         return [[digits]] if digits == "0" or not digits.startswith("0") else []
-    out = []
+    out: list[list[str]] = []
     for i in range(1, len(digits) - n + 2):
         head = digits[:i]
         if len(head) > 1 and head.startswith("0"):

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import CheckResult, CheckStatus, Fact, ValueStatus
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.core.models import CheckResult, CheckStatus, Fact, ValueStatus
 
 PATTERNS_PATH = DATA_DIR / "prose_patterns.csv"
 
@@ -53,7 +54,7 @@ def _parse_target(text: str, where: str) -> tuple[tuple[int, str, str], ...]:
 def load_patterns() -> tuple[ProsePattern, ...]:
     """The prose phrasings (cached); a bad regex raises naming the file and line."""
     out = []
-    with PATTERNS_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(PATTERNS_PATH) as f:
         for line, r in enumerate(csv.DictReader(f), start=2):
             where = f"{PATTERNS_PATH}:{line}"
             try:
@@ -93,7 +94,7 @@ def prose_checks(text: str, facts: Sequence[Fact]) -> list[CheckResult]:
     Statements about cells the report has no table for are skipped; a table cell that is blank or
     unreadable makes the check ``not_checkable``.
     """
-    cells = {}
+    cells: dict[tuple[str, str], Fact] = {}
     for f in facts:
         cells.setdefault((f.row_code, f.col_code), f)
     results: list[CheckResult] = []
@@ -122,13 +123,13 @@ def prose_checks(text: str, facts: Sequence[Fact]) -> list[CheckResult]:
                 if missing:
                     detail = "table cell missing: " + ", ".join(f"{c} ({s})" for c, s in missing)
                     if all(s == ValueStatus.BLANK for _, s in missing):
-                        as_zero = sum(sign * (f.value or 0.0) for sign, f, _ in found)
+                        as_zero = sum(sign * ((f.value if f else None) or 0.0) for sign, f, _ in found)
                         verdict = "would match" if abs(as_zero - stated) < 1e-9 else "would not match"
                         detail += f"; if blank cells were 0: table {_fmt(as_zero)} {verdict}"
                     results.append(CheckResult(ident, "prose", CheckStatus.NOT_CHECKABLE, float(stated), None,
                                                pat.description, f"{detail}; prose: 「{quote}」", "warning"))
                     continue
-                table = sum(sign * f.value for sign, f, _ in found)
+                table = sum(sign * (f.value or 0.0) for sign, f, _ in found if f is not None)
                 status = CheckStatus.PASSED if abs(table - stated) < 1e-9 else CheckStatus.FAILED
                 codes = " + ".join(code for _, _, code in found)
                 detail = f"prose {stated} vs table {codes} = {_fmt(table)}; prose: 「{quote}」"

@@ -10,25 +10,20 @@ Whatever cannot be placed with confidence becomes an ``Unplaced`` with its raw l
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import Fact, Unplaced, ValueStatus
-from transform.codebook import Codebook
-from transform.labels import canonical_text, match_label, match_text, numbering, split_numbered
-from transform.sections import GridRow, SectionGrid, section_markers
-from transform.values import is_value, parse_cell, parse_value
+from ogi.core.models import Fact, Unplaced, ValueStatus
+from ogi.transform.knowledge.codebook import Codebook
+from ogi.transform.knowledge.labels import LabelMatch, canonical_text, match_label, match_text
+from ogi.transform.knowledge.layout import S2_ITEM, s2_layout
+from ogi.transform.knowledge.markers import section_markers
+from ogi.transform.knowledge.rows import RowResolver
+from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
+from ogi.transform.placement.grids import GridRow, SectionGrid
 
-S2_LAYOUT_PATH = DATA_DIR / "section2_layout.csv"
-S2_ITEM = re.compile(r"第二十条第\((?P<item>[一二三四五六七八九十]+)\)项")  # in canonical text
 _NOISE_LABEL = re.compile(r"^[-\d\s.、]*$")  # page numbers such as "- 5 -" caught in a label cell
-# Shorter labels never place themselves outside their group: "其他" is a different row under
-# 不予公开 than under 其他处理.
-_MIN_FREE_LABEL = 4
 
 
 @dataclass
@@ -44,25 +39,6 @@ class HeaderCol:
     code: str | None  # None: a header label that matched no column
     raw: str
     score: float
-
-
-@cache
-def s2_layout() -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(version, "(N)" item of 第二十条) → (row codes, column codes) of that 二 sub-table."""
-    with S2_LAYOUT_PATH.open(encoding="utf-8", newline="") as f:
-        return {
-            (r["version"], canonical_text(r["item"])): (tuple(r["rows"].split("|")), tuple(r["cols"].split("|")))
-            for r in csv.DictReader(f)
-        }
-
-
-def s2_cols(version: str, row_code: str,
-            item: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> tuple[str, ...]:
-    """The columns of a 二 row: its current sub-table's when the row belongs to it, else those of
-    the sub-table that has the row."""
-    if item and row_code in item[0]:
-        return item[1]
-    return next((c for (v, _i), (rows, c) in s2_layout().items() if v == version and row_code in rows), ())
 
 
 def _logical(row: GridRow) -> list[tuple[int, str]]:
@@ -189,73 +165,6 @@ class _Placer:
         for cell in leftovers:
             if _nonblank(cell[1]):
                 self.unplaced(row, cell, row_raw, "", "value under no column header")
-
-
-# ------------------------------------------------------------------ row hierarchy
-
-
-class RowResolver:
-    """Resolves a row's label cells to a code, keeping the current group (parent) as rows go by."""
-
-    def __init__(self, section: str, codebook: Codebook):
-        self.section = section
-        self.cb = codebook
-        self.codes = codebook.codes(section, "row")
-        self.top = [c for c in self.codes if not codebook.get(c).parent]
-        self.path: list[str] = []  # open groups, outermost first
-
-    def _has_children(self, code: str) -> bool:
-        return bool(self.cb.children(code))
-
-    def _tiers(self, piece: str) -> list[list[str]]:
-        level = (numbering(piece) or "").split(":")[0]
-        groups = [self.cb.children(g) for g in reversed(self.path)]  # innermost first
-        if level == "I":
-            tiers = [self.top]
-        elif level == "P" and self.path:
-            tiers = [self.cb.children(self.path[0]), *groups, self.top]
-        else:
-            tiers = [*groups, self.top]
-        return [t for t in tiers if t]
-
-    def _match_piece(self, piece: str) -> tuple[str | None, float, str | None]:
-        best_guess = None
-        for tier in self._tiers(piece):
-            m = match_label(piece, tier, self.cb)
-            if m.code:
-                return m.code, m.score, None
-            if m.runner_up and best_guess is None and m.runner_up_score >= 0.6:
-                best_guess = f"{m.runner_up} ({m.runner_up_score:.2f})"
-        # A label unique in the whole section places itself (and tells its group) — but only a
-        # long one: short texts such as "其他" mean different rows under different parents.
-        if len(canonical_text(piece)) >= _MIN_FREE_LABEL:
-            m = match_label(piece, self.codes, self.cb)
-            if m.code:
-                return m.code, m.score, None
-        return None, 0.0, best_guess
-
-    def _enter(self, code: str) -> None:
-        chain = [*self.cb.ancestors(code), code]
-        self.path = chain if self._has_children(code) else chain[:-1]
-
-    def resolve(self, labels: Sequence[str]) -> tuple[str | None, float, str | None]:
-        """(code of the row's innermost label, score, best guess when unmatched)."""
-        code: str | None = None
-        score = 1.0
-        guess = None
-        pieces = [p for lab in labels for p in split_numbered(lab)]
-        for i, piece in enumerate(pieces):
-            c, s, g = self._match_piece(piece)
-            if c is None and i == len(pieces) - 1 and len(labels) > 1:
-                # One label broken over two cells ("（二）部分 不计其他" | "公开（区分处理的…）").
-                c, s, g = self._match_piece("".join(labels[-2:]))
-            if c is None:
-                if i == len(pieces) - 1:
-                    return None, 0.0, g
-                continue
-            self._enter(c)
-            code, score, guess = c, min(score, s), g
-        return code, score, guess
 
 
 # ------------------------------------------------------------------ headers
@@ -442,15 +351,16 @@ def _place_s2(placer: _Placer, version: str) -> None:
                 continue
             # No header: the template's columns for this item, by logical order.
             cols = [HeaderCol(-1, c, "", 0.9) for c in layout[1]]
-        m = None
+        row_match: LabelMatch | None = None
         for text in (label_texts[:1], label_texts):  # the label cell, then with what spilled over
-            if text and (m is None or m.code is None):
-                m = match_label(" ".join(text), row_codes, cb)
-        if m is None or m.code is None:
-            guess = f"{m.runner_up} ({m.runner_up_score:.2f})" if m and m.runner_up else None
+            if text and (row_match is None or row_match.code is None):
+                row_match = match_label(" ".join(text), row_codes, cb)
+        if row_match is None or row_match.code is None:
+            guess = (f"{row_match.runner_up} ({row_match.runner_up_score:.2f})"
+                     if row_match and row_match.runner_up else None)
             placer.place_row(row, None, " / ".join(label_texts), 0.0, cols, values, best_guess=guess)
             continue
-        placer.place_row(row, m.code, " / ".join(label_texts), m.score, cols, values)
+        placer.place_row(row, row_match.code, " / ".join(label_texts), row_match.score, cols, values)
 
 
 def place_section(grid: SectionGrid, version: str, codebook: Codebook) -> Placement:

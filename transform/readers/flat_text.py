@@ -24,12 +24,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from ogi.models import CheckStatus, Fact, Unplaced
-from transform.codebook import Codebook, load_codebook
-from transform.identities import _split_relation, _terms, check_report, load_identities
-from transform.labels import canonical_text, label_options, split_numbered
-from transform.place import S2_ITEM, RowResolver, s2_cols, s2_layout
-from transform.values import parse_cell
+from ogi.core.models import CheckStatus, Fact, Unplaced
+from ogi.transform.knowledge.codebook import Codebook, load_codebook
+from ogi.transform.knowledge.identities import check_report, load_identities, relation_terms, split_relation
+from ogi.transform.knowledge.labels import canonical_text, label_options, split_numbered
+from ogi.transform.knowledge.layout import S2_ITEM, s2_cols, s2_layout
+from ogi.transform.knowledge.rows import RowResolver
+from ogi.transform.knowledge.values import parse_cell
 
 SPLIT_CONFIDENCE = 0.9
 CHOSEN_CONFIDENCE = 0.8  # a split chosen by the column identities: those identities prove nothing
@@ -207,8 +208,8 @@ def row_constraints(section: str, version: str) -> tuple[tuple[str, tuple[str, .
         else:
             continue  # a column-wise identity: across rows, not within one
         for expr in bindings:
-            lhs, op, rhs = _split_relation(expr)
-            terms = _terms(lhs) + _terms(rhs)
+            lhs, op, rhs = split_relation(expr)
+            terms = relation_terms(lhs) + relation_terms(rhs)
             rows = {t.split("@")[0] for _, t in terms}
             if op != "=" or len(rows) != 1 or any(sign < 0 for sign, _ in terms):
                 continue

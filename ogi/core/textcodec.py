@@ -80,15 +80,15 @@ def meta_charset(data: bytes) -> str | None:
 def decode_html_bytes(data: bytes, declared_charset: str | None = None) -> tuple[str, str]:
     """Decode a page: BOM, then meta charset, then the declared (HTTP) charset, then UTF-8, then
     GB18030. Returns (text, codec used); never raises on bad bytes (last resort replaces them)."""
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom) :].decode(codec), codec
+                return data[len(bom) :].decode(bom_codec), bom_codec
             except UnicodeDecodeError:
                 break  # a BOM followed by garbage: fall back to the other evidence
     candidates: list[str] = []
     for label in (meta_charset(data), declared_charset):
-        codec = normalize_charset(label)
+        codec: str | None = normalize_charset(label)
         # a meta tag readable as ASCII cannot be UTF-16/32: the label is wrong, skip it
         if codec and not codec.startswith(("utf-16", "utf-32")):
             if codec == "cp1252":  # single-byte codecs accept anything: let strict UTF-8 try first
@@ -105,3 +105,8 @@ def decode_html_bytes(data: bytes, declared_charset: str | None = None) -> tuple
         except UnicodeDecodeError:
             continue
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+def decode_html(data: bytes, declared_charset: str | None = None) -> str:
+    """Decode an HTML page, honouring the HTTP charset, then the meta tag, then sniffing."""
+    return decode_html_bytes(data, declared_charset)[0]

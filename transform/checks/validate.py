@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ogi.models import ParsedReport
-from transform.identities import check_report, check_version_year
-from transform.prose import prose_checks
+from ogi.core.models import ParsedReport
+from ogi.transform.checks.prose import prose_checks
+from ogi.transform.knowledge.identities import check_report, check_version_year
 
 
 def validate(report: ParsedReport, text: str) -> ParsedReport:

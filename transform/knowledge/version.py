@@ -13,8 +13,9 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
-from ogi.config import DATA_DIR
-from ogi.models import RawTable
+from ogi.core.config import DATA_DIR
+from ogi.core.datafiles import open_text
+from ogi.core.models import RawTable
 
 MARKERS_PATH = DATA_DIR / "version_markers.csv"
 
@@ -27,7 +28,7 @@ _PERIOD_YEAR = re.compile(r"统计期限?(?:为|是|自|从)?(20\d\d)年1月1日
 @cache
 def _markers() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
-    with MARKERS_PATH.open(encoding="utf-8", newline="") as f:
+    with open_text(MARKERS_PATH) as f:
         for r in csv.DictReader(f):
             out.setdefault(r["version"], []).append(_flat(r["marker"]))
     return {k: tuple(v) for k, v in out.items()}

@@ -1,0 +1,102 @@
+"""All configuration in one place: where things live, code versions, network and batch limits.
+
+Settings come from environment variables (``OGI_*``, documented on each field) or keyword
+arguments, through pydantic-settings, so a typo in a value fails at start with the variable's name.
+Reference data ships inside the package (``ogi.data``) and is read through ``importlib.resources``,
+so an installed wheel works outside a checkout; the working home (database, archive, exports) is
+``$OGI_HOME``, else the per-user data directory — never the installation directory.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The package's reference data (codebook, labels, identities, registry, demo sites): data/ in a
+# checkout, ogi/data/ inside an installed wheel.
+DATA_DIR: Traversable = files("ogi.data")
+
+# Bump when extraction output for the same bytes may change: it is part of the cache key, so a
+# bump makes the next nightly run re-extract everything (and replace each document's facts).
+EXTRACTOR_VERSION = "3"
+# Bump when normalization/validation may change for the same extracted tables.
+TRANSFORM_VERSION = "2"
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject's ``version``)."""
+    try:
+        return metadata.version("ogi")
+    except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0+unknown"
+
+
+__version__ = package_version()
+
+USER_AGENT = (f"ogi/{__version__} (+https://github.com/ogi-project/ogi; "
+              "open government information research crawler)")
+
+
+def default_home() -> Path:
+    """``$OGI_HOME`` is read by Settings; without it, the per-user data directory."""
+    return platformdirs.user_data_path("ogi", appauthor=False)
+
+
+def _env(*names: str) -> AliasChoices:
+    """The environment variables that set a field (keyword arguments use the field's own name;
+    the name alone is never looked up in the environment, where ``HOME`` would set ``home``)."""
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Keyword arguments override the environment (tests pass them)."""
+
+    # Every field names its OGI_* variable; env_prefix keeps bare field names out of the environment.
+    model_config = SettingsConfigDict(env_prefix="OGI_", frozen=True, populate_by_name=True, extra="ignore",
+                                      case_sensitive=True)
+
+    home: Path = Field(default_factory=default_home, validation_alias=_env("OGI_HOME"),
+                       description="database, archive, exports, Prefect results")
+    http_timeout_s: float = Field(20.0, validation_alias=_env("OGI_HTTP_TIMEOUT"), gt=0)
+    http_retries: int = Field(3, validation_alias=_env("OGI_HTTP_RETRIES"), ge=0)
+    http_backoff_s: float = Field(0.5, validation_alias=_env("OGI_HTTP_BACKOFF"), ge=0)
+    http_max_bytes: int = Field(50 * 1024 * 1024, validation_alias=_env("OGI_HTTP_MAX_BYTES"), gt=0)
+    http_max_redirects: int = Field(5, validation_alias=_env("OGI_HTTP_MAX_REDIRECTS"), ge=0)
+    per_host_concurrency: int = Field(2, validation_alias=_env("OGI_PER_HOST_CONCURRENCY"), ge=1)
+    per_host_min_interval_s: float = Field(0.5, validation_alias=_env("OGI_MIN_INTERVAL"),
+                                           ge=0)
+    ignore_robots: bool = Field(False, validation_alias=_env("OGI_IGNORE_ROBOTS"),
+                                description="only for sites that permit this crawl")
+    # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
+    # results on a first run over millions of documents (each batch is loaded before the next starts).
+    process_batch_size: int = Field(64, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
+
+    @property
+    def respect_robots_txt(self) -> bool:
+        return not self.ignore_robots
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "ogi.duckdb"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.home / "export"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls()
+
+    @classmethod
+    def from_env_with_home(cls, home: Path | str) -> Settings:
+        return cls(home=Path(home))

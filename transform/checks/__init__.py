@@ -1,0 +1,1 @@
+"""What a report says about itself: identity checks, prose cross-checks, validation."""

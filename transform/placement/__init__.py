@@ -1,0 +1,1 @@
+"""Extracted grids → facts: tables cut into per-section grids, then cells placed on codebook codes."""

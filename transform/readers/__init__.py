@@ -1,0 +1,1 @@
+"""Text → facts, for reports whose grid did not survive (text dumps, flattened tables, pre-2019)."""
