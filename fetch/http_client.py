@@ -316,7 +316,12 @@ class PoliteClient:
                 else:
                     note = f"robots.txt: http {status}, no rules"
             except _Fault as f:
-                note = f"robots.txt not fetched ({f.reason}), no rules"
+                if f.status is None or not 400 <= f.status < 500:  # a 4xx is no robots.txt: nothing to say
+                    note = f"robots.txt not fetched ({f.reason}), no rules"
+                if f.wait is not None:  # 429/503 with Retry-After: the host's pause (or its night off)
+                    self._retry_after(f)
+                elif f.host:
+                    self._count_failure(f"robots.txt: {f.reason}")
             self._apply_robots(text)
             with self._state_lock:
                 self._state.robots_fetched, self._state.robots_txt, self._state.robots_note = True, text, note
