@@ -7,7 +7,7 @@ owns that origin (``ogi.fetch.schedule``) — and so are redirects that leave th
 
 Every attempt has one wall-clock deadline covering connect, TLS, headers and body
 (``http_deadline_s``): the socket timeouts of each read are cut to what is left of it, so a
-server that drips its headers a byte at a time is dropped on time. 429/5xx/network faults are
+server that drips its headers a byte at a time is dropped on time (and not asked again). 429/5xx/network faults are
 retried a bounded number of times with exponential backoff; Retry-After pauses the whole host,
 within a per-host budget for the night — a host asking for more is left alone for the night. After
 ``host_failure_limit`` requests in a row fail, the host's remaining URLs fail fast with the reason.
@@ -437,8 +437,9 @@ class PoliteClient:
                 return self._exchange(url, headers, max_bytes)
             except httpx.TimeoutException as e:
                 if time.monotonic() >= _deadline.at - 0.01:
+                    # Not retried: a server that kept a request busy a whole deadline would again.
                     raise _Fault(f"timeout: no complete response within the {deadline_s:g} s deadline",
-                                 retry=True, host=True) from e
+                                 retry=False, host=True) from e
                 raise _Fault(f"timeout: {type(e).__name__}", retry=True, host=True) from e
             except httpx.TransportError as e:  # connection refused/reset, protocol errors, bad gzip
                 raise _Fault(f"network error: {type(e).__name__}: {e}", retry=True, host=True) from e
