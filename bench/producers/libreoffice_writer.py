@@ -18,7 +18,14 @@ from typing import Any
 
 from bench.corpus import CLOSING, ReportSpec, TableGrid, docx_to_pdf, intro_paragraphs, report_title
 from bench.producers import Job, ProducerLayout
-from bench.producers.common import FOOTERS, choose_marks, fill_prose, header_rows, marked_grids, write_truth_marked
+from bench.producers.common import (
+    FOOTERS,
+    choose_marks,
+    fill_prose,
+    header_rows,
+    marked_grids,
+    write_truth_marked,
+)
 
 
 @dataclass(frozen=True)
