@@ -45,10 +45,14 @@ class WriterStyle:
     padding_cm: float
     valign: str  # "middle" | "top"
     marker: str
+    value_cm: float | None = None  # width of 三's value columns (None: share the page width)
 
 
 def draw_style(rng: random.Random, options: dict[str, Any]) -> WriterStyle:
+    """Draw the knobs; ``options`` may ask for landscape 三, and for "tight" cells (scans: narrow value
+    columns, no padding, big type, so neighbouring numbers nearly touch)."""
     landscape = bool(options.get("landscape"))
+    tight = bool(options.get("tight"))
     narrow = not landscape
     label = ((rng.uniform(0.7, 1.0), rng.uniform(1.0, 1.5), rng.uniform(1.5, 2.2)) if narrow else
              (rng.uniform(0.9, 1.4), rng.uniform(1.4, 2.4), rng.uniform(2.4, 4.0)))
@@ -61,6 +65,7 @@ def draw_style(rng: random.Random, options: dict[str, Any]) -> WriterStyle:
         vertical=rng.choice(["chars", "wrap", "tbrl"]), s4_two_line=rng.random() < 0.6,
         padding_cm=rng.choice([0.02, 0.05, 0.1]), valign=rng.choice(["middle", "middle", "top"]),
         marker=rng.choice(["0", "/", "—", "无"]),
+        value_cm=round(rng.uniform(1.05, 1.4), 2) if tight else None,
     )
 
 
@@ -176,7 +181,7 @@ def _table_xml(grid: TableGrid, name: str, widths: list[float], st: WriterStyle)
 def _widths(grid: TableGrid, st: WriterStyle, usable: float) -> list[float]:
     if grid.n_cols == 10:
         label = list(st.label_cm)
-        return label + [(usable - sum(label)) / 7] * 7
+        return label + [st.value_cm or (usable - sum(label)) / 7] * 7
     if grid.n_cols == 4:
         return [usable * 0.3] + [usable * 0.7 / 3] * 3
     return [usable / grid.n_cols] * grid.n_cols
@@ -228,6 +233,8 @@ def render_pdfs(specs: list[tuple[ReportSpec, int]], outdir: Path, options: dict
         st = draw_style(rng, options)
         if marker is not None:
             st = WriterStyle(**{**asdict(st), "marker": marker})
+        if options.get("tight"):
+            st = WriterStyle(**{**asdict(st), "padding_cm": 0.02, "font_pt": 12.0})
         marks = choose_marks(spec, rng, marker=st.marker)
         fodt = write_fodt(spec, work / f"r{seed}.fodt", st, marks, rng)
         made.append((fodt, asdict(st), marks))
