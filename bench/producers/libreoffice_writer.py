@@ -166,7 +166,7 @@ def _table_xml(grid: TableGrid, name: str, widths: list[float], st: WriterStyle)
                     text = "\n".join(gc.text)
                 elif st.vertical == "tbrl":
                     style = "CT"
-            if grid.n_cols == 15 and st.s4_two_line and gc.header and len(text) == 4:
+            if grid.n_cols == 15 and st.s4_two_line and gc.r == 2 and len(text) == 4:
                 text = text[:2] + "\n" + text[2:]
             lines = "<text:line-break/>".join(escape(x) for x in text.split("\n"))
             body.append(f'<table:table-cell table:style-name="{style}" office:value-type="string"{spans}>'
