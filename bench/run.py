@@ -323,13 +323,13 @@ def ensure_corpus(per_layout: int, seed: int, regenerate: bool, layouts: list[st
     """Reuse var/bench/corpus-v{V}-s{seed}-n{N} when complete; otherwise generate it."""
     corpus = BENCH_HOME / f"corpus-v{CORPUS_VERSION}-s{seed}-n{per_layout}"
     manifest = corpus / "manifest.json"
-    have = [] if regenerate or not manifest.exists() else json.loads(manifest.read_text(encoding="utf-8"))["layouts"]
-    todo = [x for x in layouts if x not in have]
+    have = json.loads(manifest.read_text(encoding="utf-8"))["layouts"] if manifest.exists() else []
+    todo = list(layouts) if regenerate else [x for x in layouts if x not in have]
     if not todo:
         return corpus, 0.0
-    t0 = time.perf_counter()  # only the layouts not there yet (seeds do not depend on which are asked)
+    t0 = time.perf_counter()  # only the layouts asked for and not there yet (seeds do not depend on which)
     docs = generate_corpus(corpus, per_layout=per_layout, seed=seed, layouts=todo)
-    made = sorted(set(have) | {d.layout for d in docs})
+    made = sorted((set(have) - set(todo)) | {d.layout for d in docs})
     corpus.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"layouts": made, "seed": seed, "per_layout": per_layout}), encoding="utf-8")
     return corpus, time.perf_counter() - t0

@@ -32,8 +32,8 @@ class CanvasStyle:
     rule_width: float
     fill_cells: bool  # every cell painted as a white rectangle before the rules (as WPS does)
     justify: bool  # wrapped lines spread to the cell width, character by character (WPS)
-    valign: str  # value cells: "middle" | "top"
-    num_align: str  # "center" | "right"
+    valign: str  # value cells: "middle" | "top" | "bottom"
+    num_align: str  # "center" | "right" | "left"
     repeat_headers: bool
     footer: str  # e.g. "— {n} —"
     landscape_s3: bool
@@ -41,6 +41,7 @@ class CanvasStyle:
     s3_label_pt: tuple[float, float, float]
     s3_value_pt: float  # width of each of the seven value columns
     margin: float = 72.0
+    distribute: bool = False  # labels set in distributed alignment (分散对齐): every line spread to the width
 
 
 class Flow:
@@ -231,19 +232,21 @@ class Flow:
             block = len(ls) * lead
             if gc.key is not None and st.valign == "top":
                 y = top - st.pad - size * 0.88
+            elif gc.key is not None and st.valign == "bottom":
+                y = bottom + st.pad + block - size * 0.88 - (lead - size)
             else:
                 y = top - (top - bottom - block) / 2 - size * 0.88 - (lead - size) / 2
             for li, line in enumerate(ls):
                 w = self.text_width(line, size)
                 spread = 0.0
                 if gc.key is not None:
-                    x = xs[gc.c + gc.colspan] - st.pad - w if st.num_align == "right" else \
-                        xs[gc.c] + (xs[gc.c + gc.colspan] - xs[gc.c] - w) / 2
+                    x = {"right": xs[gc.c + gc.colspan] - st.pad - w, "left": xs[gc.c] + st.pad}.get(
+                        st.num_align, xs[gc.c] + (xs[gc.c + gc.colspan] - xs[gc.c] - w) / 2)
                 elif gc.header or len(ls) > 1 and all(len(x) <= 2 for x in ls):
                     x = xs[gc.c] + (xs[gc.c + gc.colspan] - xs[gc.c] - w) / 2
                 else:
                     x = xs[gc.c] + st.pad
-                    if st.justify and li < len(ls) - 1 and len(line) > 1:
+                    if (st.distribute or st.justify and li < len(ls) - 1) and len(line) > 1:
                         spread = max(0.0, (avail - w) / (len(line) - 1))
                 self.draw_text(line, x, y, size, spread)
                 y -= lead

@@ -38,10 +38,11 @@ def draw_style(rng: random.Random, all_borderless: bool) -> CanvasStyle:
         body_size=rng.choice([10.5, 12.0, 14.0]), leading=rng.choice([1.2, 1.35, 1.5]),
         pad=rng.choice([1.5, 3.0, 4.5]), rules="none" if all_borderless else rng.choice(["none", "three_line"]),
         rules_other="none" if all_borderless else rng.choice(["all", "three_line", "none"]), rule_width=0.6,
-        fill_cells=False, justify=False, valign=rng.choice(["middle", "top"]),
-        num_align=rng.choice(["center", "right"]), repeat_headers=rng.random() < 0.5,
+        fill_cells=False, justify=False, valign=rng.choice(["middle", "top", "bottom"]),
+        num_align=rng.choice(["center", "right", "left"]), repeat_headers=rng.random() < 0.5,
         footer=rng.choice(FOOTERS[:5]), landscape_s3=landscape, prose_paragraphs=rng.randint(0, 8),
         s3_label_pt=tuple(round(x, 1) for x in labels), s3_value_pt=round(value, 1), margin=68.0,
+        distribute=rng.random() < 0.5,
     )
 
 
