@@ -14,9 +14,11 @@ layout and one crash cannot stop the run):
 - ``baseline``: ``camelot.read_pdf(pages="all")`` default lattice on every page, no arbitration or
   stitching, then the same normalizer (PDF layouts only).
 
-It prints per layout: cell accuracy (values exactly right / all truth values), values wrong,
-values missing, values unplaced, reports with a planted identity error that were flagged
-(found/planted) and clean reports flagged anyway, seconds per report and peak RSS of the worker.
+It prints per layout: cell accuracy (values exactly right / all truth values), values wrong, wrong
+values nothing warns about (silent_wrong), values missing, missing values no failed check names
+(silent_missing; ``names_cell`` says what a check names), values unplaced, reports with a planted
+identity error that were flagged (found/planted) and clean reports flagged anyway, seconds per report
+and peak RSS of the worker.
 The real samples in ../shared/samples have no truth: for them it prints what was placed and checked.
 Results are also written to var/bench/results.json.
 """
