@@ -338,7 +338,8 @@ class _Context:
             self.defer(FetchItem(url=url, media_type_hint=hint, known=asdict(known) if known else None,
                                  site_origins=site_origins, extra_hosts=extra_hosts, **base))
             return
-        out.append(_refused(url, refusal or f"host not allowed: {url}", {**base, "media_type_hint": hint}))
+        reason = refusal or f"not fetched: {url} is on another host and this crawl has no task to hand it to"
+        out.append(_refused(url, reason, {**base, "media_type_hint": hint}))
 
     def fetch(self, url: str, base: dict[str, Any], site_origins: list[str], extra_hosts: list[str],
               out: list[DocumentRecord], notes: list[Note], *, hint: str | None = None) -> None:
