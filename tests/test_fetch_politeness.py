@@ -16,9 +16,9 @@ from tests.fixtures_sites.universe import LoopbackHost, many, serve_universe, wr
 INTERVAL = 0.1
 CONCURRENCY = 2
 # How much later than the crawler's gate a request may reach the server's handler on a loaded
-# 2-core machine (thread scheduling; the server runs in a process of its own). The gate's own
-# spacing is checked exactly.
-JITTER = 0.035
+# 2-core machine (thread scheduling under a load average of 10-30; the server runs in a process of
+# its own). The gate's own spacing is checked exactly; two tasks on one host would show ~0 here.
+JITTER = 0.05
 
 
 def test_50_agencies_on_one_host_across_tasks(prefect_harness, tmp_path):
@@ -56,8 +56,8 @@ def test_50_agencies_on_one_host_across_tasks(prefect_harness, tmp_path):
     for stats in outcome.hosts.values():  # the gate's own record, task by task: exact
         assert stats["max_in_flight"] <= CONCURRENCY and stats["min_spacing_s"] >= INTERVAL
     assert sum(big.hits.values()) == 1 + 50 * 2
-    # the two hosts were crawled side by side: less time than one after the other at the interval
-    assert seconds < (sum(big.hits.values()) + sum(other.hits.values())) * INTERVAL + 30
+    # the two hosts were crawled side by side (their request times overlap), each under its own gate
+    assert min(other.starts) < max(big.starts) and min(big.starts) < max(other.starts)
     print(f"\npoliteness: {sum(big.hits.values())} requests to one host in {outcome.hosts[big.base_url[7:]]['tasks']} "
           f"tasks, max in flight {big.max_in_flight}, min spacing {big.min_spacing():.4f} s, "
           f"robots.txt {big.hits['/robots.txt']}x, {seconds:.1f} s")
