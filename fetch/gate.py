@@ -27,6 +27,7 @@ class HostGate:
         self._lock = threading.Lock()
         self._next_start = not_before  # time.monotonic() before which no request may start
         self._last_start: float | None = None
+        self._last_send: float | None = None
         self.in_flight = 0
         self.max_in_flight = 0
         self.requests = 0
@@ -75,6 +76,19 @@ class HostGate:
             finally:
                 with self._lock:
                     self.in_flight -= 1
+
+    def before_send(self) -> None:
+        """Called when a request's first byte is about to leave: a thread delayed between its slot
+        and its send (a loaded machine) must not send closer to the previous request than the
+        interval, so the spacing the host sees is the spacing kept here."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                wait = 0.0 if self._last_send is None else self._last_send + self.min_interval - now
+                if wait <= 0:
+                    self._last_send = now
+                    return
+            time.sleep(wait)
 
     def stats(self) -> dict[str, float | int | None]:
         with self._lock:

@@ -172,6 +172,10 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        gate = getattr(_deadline, "gate", None)
+        if gate is not None:  # the request's first bytes: hold them to the host's spacing
+            _deadline.gate = None
+            gate.before_send()
         self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
@@ -433,6 +437,7 @@ class PoliteClient:
         deadline_s = self.settings.http_deadline_s
         with self.gate.slot():
             _deadline.at = time.monotonic() + deadline_s
+            _deadline.gate = self.gate
             try:
                 return self._exchange(url, headers, max_bytes)
             except httpx.TimeoutException as e:
@@ -449,6 +454,7 @@ class PoliteClient:
                 raise _Fault(f"invalid url: {e}", retry=False) from e
             finally:
                 _deadline.at = None
+                _deadline.gate = None
 
     def _exchange(self, url: str, headers: dict[str, str], max_bytes: int):
         with self._client.stream("GET", url, headers=headers) as resp:
