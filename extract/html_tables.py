@@ -17,7 +17,7 @@ from lxml import etree, html
 from ogi.core.config import EXTRACTOR_VERSION
 from ogi.core.jsstrings import js_string_literals, unescape_js_string
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
-from ogi.core.textcodec import INVISIBLE_CHARS, decode_html_bytes
+from ogi.core.textcodec import INVISIBLE_CHARS, MIXED_CODEC, decode_html_bytes, drop_control_bytes
 
 HTML_EXTRACTOR = f"html:{EXTRACTOR_VERSION}"
 
@@ -63,10 +63,16 @@ def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = Non
     """
     if not data or not data.strip():
         raise ExtractionError("empty HTML document")
-    text, encoding = decode_html_bytes(data, declared_charset)
     warnings: list[str] = []
+    data, nuls, controls = drop_control_bytes(data)
+    if nuls or controls:
+        dropped = [f"{nuls} NUL bytes" if nuls else "", f"{controls} control characters" if controls else ""]
+        warnings.append(f"dropped {' and '.join(d for d in dropped if d)} (never page content)")
+    text, encoding = decode_html_bytes(data, declared_charset)
     if "with replacements" in encoding:
         warnings.append("page is neither valid UTF-8 nor GB18030: undecodable bytes were replaced")
+    elif encoding.startswith(MIXED_CODEC):
+        warnings.append(f"page mixes UTF-8 and GB18030: decoded piece by piece, {encoding.split('(', 1)[-1][:-1]}")
 
     if _is_script_payload(text):
         fragments = html_fragments_in_script(text)
