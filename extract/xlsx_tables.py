@@ -278,7 +278,9 @@ def _xls_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
                     return ""
                 return _xls_value(sh.cell(r, c), book)
 
+            limits.check_cells(sh.nrows * sh.ncols, f"sheet {sh.name}: {sh.nrows:,} rows × {sh.ncols:,} columns")
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in getattr(sh, "merged_cells", [])]
+            _check_merges(sh.name, [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for r0, c0, r1, c1 in merges])
             sheets.append((sh.name, _grid(sh.nrows, sh.ncols, value_at, merges)))
     finally:
         book.release_resources()

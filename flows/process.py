@@ -15,7 +15,7 @@ from typing import Any
 
 from ogi.core import media
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
-from ogi.core.limits import LimitExceeded, Limits, current, size
+from ogi.core.limits import LimitExceeded, Limits, check_extracted, current, size
 from ogi.core.models import ExtractionError, ParsedReport
 
 # PDFium (under Camelot, pypdfium2 and the OCR renderer) must never run in two threads at once,
@@ -54,6 +54,7 @@ def analyse(
     else:
         with _PDFIUM_LOCK:
             doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
+    check_extracted(doc)
     report = best_report(doc, report_year=report_year)
     report.notes = [f"{EXTRACTION_WARNING}{w}" for w in doc.warnings] + report.notes
     return report

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
                                          description="cells of one table after spans and merges are expanded")
     extract_max_tables: int = Field(2000, validation_alias=_env("OGI_EXTRACT_MAX_TABLES"), ge=1,
                                     description="tables of one document")
+    extract_max_cell_chars: int = Field(100_000, validation_alias=_env("OGI_EXTRACT_MAX_CELL_CHARS"), ge=100,
+                                        description="characters of one table cell")
+    extract_max_text_chars: int = Field(2_000_000, validation_alias=_env("OGI_EXTRACT_MAX_TEXT_CHARS"),
+                                        ge=1000, description="characters of a document's extracted text")
     extract_max_depth: int = Field(512, validation_alias=_env("OGI_EXTRACT_MAX_DEPTH"), ge=8,
                                    description="nesting depth of HTML elements")
 

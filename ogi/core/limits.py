@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ogi.core.models import ExtractionError
+from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Limits:
     max_page_area_m2: float
     max_table_cells: int
     max_tables: int
+    max_cell_chars: int
+    max_text_chars: int
     max_depth: int
 
     @classmethod
@@ -45,6 +47,8 @@ class Limits:
             max_page_area_m2=settings.extract_max_page_area_m2,
             max_table_cells=settings.extract_max_table_cells,
             max_tables=settings.extract_max_tables,
+            max_cell_chars=settings.extract_max_cell_chars,
+            max_text_chars=settings.extract_max_text_chars,
             max_depth=settings.extract_max_depth,
         )
 
@@ -61,6 +65,8 @@ ENV_NAMES = {
     "max_page_area_m2": "OGI_EXTRACT_MAX_PAGE_AREA_M2",
     "max_table_cells": "OGI_EXTRACT_MAX_TABLE_CELLS",
     "max_tables": "OGI_EXTRACT_MAX_TABLES",
+    "max_cell_chars": "OGI_EXTRACT_MAX_CELL_CHARS",
+    "max_text_chars": "OGI_EXTRACT_MAX_TEXT_CHARS",
     "max_depth": "OGI_EXTRACT_MAX_DEPTH",
 }
 
@@ -122,5 +128,26 @@ def check_cells(n_cells: int, what: str, verb: str = "expands to") -> None:
 def check_tables(n_tables: int, what: str = "document") -> None:
     limit = current().max_tables
     if n_tables > limit:
-        raise LimitExceeded(what, f"holds over {count(limit)} tables ({count(n_tables)} so far)", "max_tables",
-                            count(limit))
+        raise LimitExceeded(what, f"holds {count(n_tables)} tables", "max_tables", count(limit))
+
+
+def check_extracted(doc: ExtractedDocument) -> None:
+    """What an extractor produced, before the transform stage reads it: every cell and the text
+    within their length limits (labels are matched by similarity, prose by patterns; a 50 MB
+    "cell" is no label, and would cost minutes there), the tables within their count."""
+    lim = current()
+    if len(doc.text) > lim.max_text_chars:
+        raise LimitExceeded("document text", f"is {count(len(doc.text))} characters", "max_text_chars",
+                            count(lim.max_text_chars))
+    tables: list[RawTable] = list(doc.tables)
+    for alt in doc.alternatives:
+        tables += [t if isinstance(t, RawTable) else RawTable.from_dict(t) for t in alt.get("tables", [])]
+    check_tables(len(doc.tables))
+    for t in tables:
+        for r, row in enumerate(t.rows):
+            for c, cell in enumerate(row):
+                if cell and len(cell) > lim.max_cell_chars:
+                    where = f"table {t.index + 1}" + (f" (page {t.page})" if t.page else "")
+                    raise LimitExceeded(f"{where} cell at row {r + 1}, column {c + 1}",
+                                        f"holds {count(len(cell))} characters", "max_cell_chars",
+                                        count(lim.max_cell_chars))

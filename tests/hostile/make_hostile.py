@@ -296,7 +296,7 @@ def _docx_billion_laughs(out: Path, scale: str) -> Path:
 
 def _docx_huge_gridspan(out: Path, scale: str) -> Path:
     row = '<w:tr><w:tc><w:tcPr><w:gridSpan w:val="2000000000"/></w:tcPr><w:p><w:r><w:t>1</w:t></w:r></w:p></w:tc></w:tr>'
-    return write_zip(out / "huge_gridspan.docx", _docx_members(_docx_body(f"<w:tbl>{row * 50}</w:tbl>")))
+    return write_zip(out / "huge_gridspan.docx", _docx_members(_docx_body(f"<w:tbl>{row * 500}</w:tbl>")))
 
 
 def _docx_truncated(out: Path, scale: str) -> Path:
