@@ -1,10 +1,10 @@
 """Time and peak memory of `ogi extract` on every hostile file (tests/hostile/make_hostile.py).
 
-Each file is extracted by a real `ogi extract` subprocess; its wall time is measured here and its
-peak memory is the largest resident set of the process tree (``wait4``'s ``ru_maxrss`` covers the
-command and every child it waited for, so the extraction worker counts). A cap keeps an old,
-unbounded build from taking the machine: the run is killed at ``--cap-seconds`` and gets an address
-space limit of ``--cap-gb``.
+Each file is extracted by a real `ogi extract` subprocess; its wall time and peak memory (the
+largest resident set of the command and its extraction worker, ``wait4``'s ``ru_maxrss``) are
+measured by tests/hostile/run_measured.py. A cap keeps an old, unbounded build from taking the
+machine: the run is killed at ``--cap-seconds`` and gets an address-space limit of ``--cap-gb``
+(``prlimit``).
 
     .venv/bin/python -m bench.hostile --scale issue --out /tmp/hostile-after.tsv
     .venv/bin/python -m bench.hostile --src /path/to/other/checkout --out /tmp/hostile-before.tsv
@@ -16,13 +16,12 @@ on PYTHONPATH) with this environment's packages: the before/after table of one m
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,42 +35,30 @@ def _namespace_tree(src: Path, out: Path) -> Path:
 
 
 def run_one(path: Path, *, env: dict[str, str], cap_s: float, cap_gb: float, cwd: str) -> dict:
-    cmd = [sys.executable, "-m", "ogi", "extract", str(path)]
+    """`ogi extract PATH` under tests/hostile/run_measured.py (a small parent, so the peak is the
+    command's own), with an address-space cap of ``cap_gb`` for builds that have no limits."""
+    out, err = Path(cwd) / "out", Path(cwd) / "err"
     limit = int(cap_gb * (1 << 30))
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    t0 = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
-                                preexec_fn=cap, start_new_session=True, cwd=cwd)  # noqa: PLW1509 (single-threaded here)
-        killed = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - t0 > cap_s:
-                os.killpg(proc.pid, signal.SIGKILL)
-                killed = True
-            time.sleep(0.05)
-        seconds = time.monotonic() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        lines = [ln for ln in err.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-        out.seek(0)
-        rows = max(0, len(out.read().splitlines()) - 1)
-    if killed:
+    cmd = ["prlimit", f"--as={limit}", sys.executable, "-m", "ogi", "extract", str(path)]
+    measured = subprocess.run([sys.executable, str(ROOT / "tests" / "hostile" / "run_measured.py"), str(cap_s),
+                               str(out), str(err), *cmd], capture_output=True, check=True, cwd=cwd, env=env)
+    m = json.loads(measured.stdout)
+    lines = [ln for ln in err.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    rows = max(0, len(out.read_text(encoding="utf-8", errors="replace").splitlines()) - 1)
+    if m["killed"]:
         outcome = f"killed at {cap_s:g} s"
-    elif proc.returncode < 0:
-        outcome = f"died: {signal.Signals(-proc.returncode).name}"
+    elif m["code"] < 0:
+        outcome = f"died: {signal.Signals(-m['code']).name}"
     else:
-        outcome = f"exit {proc.returncode}"
-    last = next((ln for ln in reversed(lines) if not ln.startswith("#   ")), "")
+        outcome = f"exit {m['code']}"
+    last = next((ln for ln in reversed(lines) if not ln.startswith(("#   ", "# warning"))), "")
+    warned = [ln.removeprefix("# warning: ") for ln in lines if ln.startswith("# warning: ")]
     if any("MemoryError" in ln for ln in lines):
         last = "MemoryError: " + last
-    return {"outcome": outcome, "seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024),
-            "values": rows, "reason": last[:200]}
+    if m["code"] == 0:
+        last = "warning: " + "; ".join(warned) if warned else ""
+    return {"outcome": outcome, "seconds": round(m["seconds"], 1), "peak_mb": round(m["peak_rss_bytes"] / 2**20),
+            "values": rows, "reason": last.replace(str(path.parent) + "/", "")[:220]}
 
 
 def main(argv: list[str] | None = None) -> int:

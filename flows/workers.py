@@ -23,6 +23,7 @@ library) costs only its document and is replaced on the next request.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
 import pickle
@@ -58,7 +59,7 @@ class Outcome:
     failure: str | None = None  # a one-line reason naming the limit or the signal
     seconds: float = 0.0
     peak_rss_bytes: int = 0
-    limit: str | None = None  # "timeout", "memory", "died" when failure is set
+    limit: str | None = None  # "timeout", "memory", "died" or "error" when failure is set
 
 
 # ----------------------------------------------------------------------------- framing
@@ -196,8 +197,11 @@ class _Worker:
                 msg = _recv(self.res_r)
             except EOFError:
                 return self._died(t0, peak)
-            return Outcome(result=msg["result"], seconds=time.monotonic() - t0,
-                           peak_rss_bytes=max(msg.get("peak_rss", 0), peak))
+            peak = max(msg.get("peak_rss", 0), peak)
+            if "error" in msg:
+                return Outcome(failure=f"the extraction job failed: {msg['error']}", seconds=time.monotonic() - t0,
+                               peak_rss_bytes=peak, limit="error")
+            return Outcome(result=msg["result"], seconds=time.monotonic() - t0, peak_rss_bytes=peak)
 
     def _died(self, t0: float, peak: int) -> Outcome:
         try:
@@ -378,8 +382,12 @@ def worker_main(job_fd: int, result_fd: int) -> None:
         used = resource.getrusage(resource.RUSAGE_SELF)
         _set_limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime + job["cpu_s"]))
         module, _, func = job["fn"].partition(":")
-        with use_limits(Limits(**job["limits"])):
-            result = getattr(importlib.import_module(module), func)(**job["kwargs"])
+        try:
+            with use_limits(Limits(**job["limits"])) if job["limits"] else contextlib.nullcontext():
+                result = getattr(importlib.import_module(module), func)(**job["kwargs"])
+        except Exception as exc:  # the job's own failure: reported, and the worker carries on
+            _send(result_fd, {"error": f"{type(exc).__name__}: {exc}", "peak_rss": _status_kb("VmHWM") << 10})
+            continue
         _send(result_fd, {"result": result, "peak_rss": _status_kb("VmHWM") << 10})
 
 
