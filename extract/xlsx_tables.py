@@ -219,7 +219,7 @@ def _scan_sheet_parts(data: bytes) -> dict[str, list[Merge]]:
                     c0, r0, c1, r1 = range_boundaries(ref.decode("ascii").upper())
                 except (ValueError, TypeError):
                     continue
-                if None not in (c0, r0, c1, r1):
+                if c0 is not None and r0 is not None and c1 is not None and r1 is not None:
                     ranges.append((r0, c0, r1, c1))
             _check_merges(part, ranges)
             out[part] = ranges

@@ -114,7 +114,8 @@ class _Worker:
     def __init__(self) -> None:
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
-        self.stderr: IO[bytes] = tempfile.TemporaryFile(prefix="ogi-worker-")
+        # the worker's stdout and stderr: its last line says why it died (closed with the worker)
+        self.stderr: IO[bytes] = tempfile.TemporaryFile(prefix="ogi-worker-")  # noqa: SIM115
         env = dict(os.environ)
         env.setdefault("MALLOC_ARENA_MAX", "2")  # fewer, smaller malloc arenas: RSS tracks real use
         try:
@@ -237,10 +238,8 @@ class _Worker:
 
     def _close_pipes(self) -> None:
         for fd in (self.job_w, self.res_r):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.job_w = self.res_r = -1
         self.stderr.close()
 
@@ -374,11 +373,8 @@ def worker_main(job_fd: int, result_fd: int) -> None:
             return
         if job is None:
             return
-        try:
-            with open("/proc/self/clear_refs", "w") as fh:  # reset VmHWM: the peak of this document only
-                fh.write("5")
-        except OSError:
-            pass
+        with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset VmHWM: the peak of this document only
         used = resource.getrusage(resource.RUSAGE_SELF)
         _set_limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime + job["cpu_s"]))
         module, _, func = job["fn"].partition(":")
