@@ -75,9 +75,12 @@ def _inflated_size(data: bytes, start: int, limit: int) -> tuple[int, int]:
             pos += len(chunk)
             out = inflater.decompress(chunk, _CHUNK)
             total += len(out)
-            while inflater.unconsumed_tail and total <= limit:
-                out = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+            while inflater.unconsumed_tail and not inflater.eof and total <= limit:
+                tail = inflater.unconsumed_tail
+                out = inflater.decompress(tail, _CHUNK)
                 total += len(out)
+                if not out and inflater.unconsumed_tail == tail:  # no progress: stop, do not spin
+                    break
             if total > limit:
                 return total, pos
     except Exception:  # not zlib data (or corrupt): nothing to inflate here

@@ -260,3 +260,22 @@ def test_extract_says_what_it_repaired_and_names_odd_files_on_one_line(corpus, t
     code, err, out, _, _ = _ogi_extract(odd, tmp_path)
     assert code == 0 and len(out.splitlines()) == 201
     assert len(err) == 1 and "\\nnewline.html: template 2021" in err[0]
+
+
+def test_stream_check_ends_on_any_bytes():
+    """The PDF stream check inflates into a discarded buffer: it must end (and pass) on streams that
+    are complete, truncated, followed by other data, or not zlib at all."""
+    import random
+    import zlib as z
+
+    from ogi.core.limits import Limits, use_limits
+    from ogi.extract.budget import check_pdf_streams
+
+    rng = random.Random(3)
+    noise = bytes(rng.getrandbits(8) for _ in range(200_000))
+    whole = z.compress(noise)
+    cases = [b"stream\n" + whole + b"\nendstream", b"stream\r\n" + whole[: len(whole) // 2],
+             b"stream\n" + whole + b"stream\n" + whole + noise, b"stream\n" + noise, b"stream\n", noise]
+    with use_limits(Limits.from_settings(Settings())):
+        for data in cases:
+            check_pdf_streams(data)
