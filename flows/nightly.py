@@ -29,6 +29,7 @@ from ogi.fetch.universe import load_universe, universe_agency_rows
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
 from ogi.store import loader
+from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
 from ogi.store.db import connect, create_views, replace_table
 from ogi.store.export import export_all
@@ -116,6 +117,8 @@ def nightly(
         loader.set_expected_reports(con, sorted(set(expected_agencies)), years)
         for table, rows in reference_rows().items():
             replace_table(con, table, rows)
+        # reviewed corrections: their own layer beside the facts (a malformed file stops here, named)
+        replace_table(con, "corrections", read_corrections(settings.corrections_path))
         known = _known_urls(con)
 
         # discover + fetch: one task per agency, given only its own URLs' validators

@@ -26,11 +26,11 @@ def _latest_broken(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """agency_id → why its source was broken in the latest run (from the run summary)."""
     row = con.execute(
         "SELECT summary_json FROM runs WHERE summary_json IS NOT NULL ORDER BY started_at DESC LIMIT 1"
-    ).fetchone()
+    ).fetchall()
     if not row:
         return {}
     try:
-        summary = json.loads(row[0])
+        summary = json.loads(row[0][0])
     except (TypeError, json.JSONDecodeError):
         return {}
     return {b["agency_id"]: b.get("reason") or "source broken"
