@@ -24,14 +24,13 @@ import duckdb
 
 from ogi.core.atomic import atomic_directory, atomic_file
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, __version__
+from ogi.store.csvout import columns, copy_csv
 from ogi.store.release.datapackage import build_datapackage
 from ogi.store.release.readme import render_readme
 from ogi.store.release.resources import RESOURCES, Filters, Resource
 
 FORMAT_VERSION = 1
-BOM = "\ufeff".encode()
 COPY_PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-COPY_CSV = "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULL '')"
 
 
 class NothingMatches(ValueError):
@@ -66,20 +65,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _csv_expr(name: str, dtype: str) -> str:
-    """How a column is written to CSV: integral numbers without '.0', timestamps in ISO 8601 UTC."""
-    q = f'"{name}"'
-    t = dtype.upper()
-    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
-        return (f"CASE WHEN {q} = trunc({q}) AND abs({q}) < 1e15 THEN CAST(CAST({q} AS BIGINT) AS VARCHAR) "
-                f"ELSE CAST({q} AS VARCHAR) END AS {q}")
-    if t.startswith("TIMESTAMP"):
-        return f"strftime({q}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {q}"
-    if t.endswith("[]") or t.startswith(("STRUCT", "MAP")):
-        raise TypeError(f"release column {name} has type {dtype}: flatten it in the resource query")
-    return q
-
-
 def resolve_agencies(con: duckdb.DuckDBPyConnection, wanted: tuple[str, ...]) -> tuple[str, ...]:
     """Agency ids for ids or exact names; an unknown one is an error that names it."""
     ids: list[str] = []
@@ -105,17 +90,13 @@ def _write_resource(con: duckdb.DuckDBPyConnection, res: Resource, flt: Filters,
     if res.prepare:
         res.prepare(con, flt)
     query, params = res.query(flt)
-    fields = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {query}", params).fetchall()]
+    fields = columns(con, query, params)
+    for name, dtype in fields:
+        if dtype.endswith("]") or dtype.startswith(("STRUCT", "MAP")):
+            raise TypeError(f"release column {res.name}.{name} has type {dtype}: flatten it in the resource query")
     parquet = root / "parquet" / f"{res.name}.parquet"
     rows = int(con.execute(f"COPY ({query}) TO '{parquet}' {COPY_PARQUET}", params).fetchall()[0][0])
-    csv_tmp = root / "csv" / f".{res.name}.csv.nobom"
-    select = ", ".join(_csv_expr(name, dtype) for name, dtype in fields)
-    con.execute(f"COPY (SELECT {select} FROM ({query})) TO '{csv_tmp}' {COPY_CSV}", params)
-    csv_path = root / "csv" / f"{res.name}.csv"
-    with open(csv_path, "wb") as out, open(csv_tmp, "rb") as src:  # Excel reads UTF-8 only with a BOM
-        out.write(BOM)
-        shutil.copyfileobj(src, out, 1 << 20)
-    csv_tmp.unlink()
+    copy_csv(con, query, params, root / "csv" / f"{res.name}.csv")
     if res.prepare:
         con.execute(f"DROP TABLE IF EXISTS _release_{res.name}")
     return [FileInfo(f"csv/{res.name}.csv", res.name, rows, fields=fields),

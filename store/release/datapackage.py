@@ -43,7 +43,7 @@ def frictionless_type(duckdb_type: str) -> str:
 
 def series_descriptions(con: duckdb.DuckDBPyConnection, flt: Filters) -> dict[str, tuple[str, str | None]]:
     """The wide panel's series columns → (description, unit), from the crosswalk."""
-    out = {}
+    out: dict[str, tuple[str, str | None]] = {}
     for s in panel_series(con, flt.sections):
         text = f"{s['label_en']} ({s['label_zh']}); comparability across templates: {s['comparability']}"
         if s["derived"]:
