@@ -25,6 +25,8 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
+from bench import producers
+from bench.producers import PRODUCER_LAYOUTS
 from ogi.core.config import DATA_DIR
 
 CODEBOOK_PATH = DATA_DIR / "codebook.csv"
@@ -746,6 +748,19 @@ LAYOUTS: dict[str, tuple[str, str, Style]] = {
     "html_gbk_2019": ("html", "2019", Style()),
 }
 NEEDS_SOFFICE = {"pdf", "scan"}
+BASE_LAYOUTS = tuple(LAYOUTS)
+# the other producers (bench/producers/): Writer, Chromium, reportlab CID, WPS-like, scans, photos, xlsx
+# with a preamble, converter text. Their kind is the file that comes out; bench.producers makes them.
+LAYOUTS.update({name: (p.kind, p.version, Style()) for name, p in PRODUCER_LAYOUTS.items()})
+
+
+def unavailable(name: str) -> str | None:
+    """Why a layout cannot be generated on this machine (the missing binary, font or module), or None."""
+    if name in PRODUCER_LAYOUTS:
+        return producers.unavailable(name)
+    if LAYOUTS[name][0] in NEEDS_SOFFICE and soffice_path() is None:
+        return "binary soffice (apt-get install libreoffice-writer-nogui)"
+    return None
 _AGENCIES = ["东川县人民政府", "青禾市自然资源局", "南岭镇人民政府", "西河区教育局", "白石县市场监督管理局",
              "北湖街道办事处", "云台市人力资源和社会保障局", "长溪县交通运输局"]
 
@@ -784,12 +799,14 @@ def generate_corpus(outdir: Path, per_layout: int = 3, layouts: Sequence[str] | 
     """N reports per layout under ``outdir`` (documents, truth CSVs, metadata); the 2nd report of every
     ``plant_every`` carries one planted identity error. Layouts needing LibreOffice are skipped without it."""
     layouts = list(layouts or LAYOUTS)
-    have_soffice = soffice_path() is not None
     docs: list[GeneratedDoc] = []
     to_convert: list[tuple[GeneratedDoc, Path, Style]] = []
     for li, name in enumerate(layouts):
         kind, version, style = LAYOUTS[name]
-        if kind in NEEDS_SOFFICE and not have_soffice:
+        if unavailable(name):
+            continue
+        if name in PRODUCER_LAYOUTS:  # seeded by the layout's place in LAYOUTS: stable for any subset
+            docs += _producer_docs(outdir, name, list(LAYOUTS).index(name), per_layout, seed, plant_every)
             continue
         for i in range(per_layout):
             s = seed * 100003 + li * 1009 + i
@@ -825,4 +842,25 @@ def generate_corpus(outdir: Path, per_layout: int = 3, layouts: Sequence[str] | 
             else:
                 gd.path.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(pdf, gd.path)
+    return docs
+
+
+def _producer_docs(outdir: Path, name: str, li: int, per_layout: int, seed: int,
+                   plant_every: int) -> list[GeneratedDoc]:
+    """One producer layout's documents: the same specs and planted errors as every layout, rendered
+    by bench.producers (which writes each truth file: blank markers change what a cell printed)."""
+    version = LAYOUTS[name][1]
+    docs, jobs = [], []
+    for i in range(per_layout):
+        s = seed * 100003 + li * 1009 + i
+        rng = random.Random(s)
+        year = rng.choice([2019, 2020]) if version == "2019" else rng.choice([2021, 2022, 2023, 2024])
+        plant = PLANT_KINDS[(i // plant_every + li) % len(PLANT_KINDS)] if i % plant_every == 1 else None
+        spec = make_spec(s, agency=rng.choice(_AGENCIES), year=year, version=version, plant=plant)
+        doc_id = f"{name}__{i:03d}"
+        path = outdir / name / f"{doc_id}.{PRODUCER_LAYOUTS[name].ext}"
+        truth = outdir / name / f"{doc_id}.truth.csv"
+        jobs.append(producers.Job(spec, path, truth, s, doc_id))
+        docs.append(GeneratedDoc(doc_id, name, path, truth, truth.with_suffix(".json"), spec))
+    producers.make(name, jobs)
     return docs

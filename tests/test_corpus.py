@@ -297,7 +297,7 @@ def test_benchmark_score_counts_right_wrong_missing_extra():
                           facts=[fact("s3.new", 5.0), fact("s3.granted", 4.0), fact("s3.carried_out", 1.0)],
                           unplaced=[Unplaced("s3", "7", "?", "?", 1, 0, 0, 0, "no label")])
     assert score(report, truth) == {"cells": 3, "right": 1, "wrong": 1, "missing": 1, "extra": 1, "unplaced": 1,
-                                    "silent_wrong": 1}
+                                    "silent_wrong": 1, "silent_missing": 1}
     # The same wrong value is no longer silent when a failed identity names its cell …
     from ogi.core.models import CheckResult
     report.checks = [CheckResult("s3.outcomes[s3c.total]", "s3", "failed", 5.0, 4.0, "outcomes",
@@ -307,3 +307,7 @@ def test_benchmark_score_counts_right_wrong_missing_extra():
     report.checks = []
     report.facts[1].confidence = 0.8
     assert score(report, truth)["silent_wrong"] == 0
+    # A missing cell stops being silent when a failed error check names its row or its section.
+    assert score(report, truth)["silent_missing"] == 1
+    report.checks = [CheckResult("completeness.s3", "s3", "failed", None, None, "table 三 incomplete", "", "error")]
+    assert score(report, truth)["silent_missing"] == 0
