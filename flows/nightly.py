@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
+from ogi.core import progress
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from ogi.fetch.archive import Archive
 from ogi.fetch.crawl import crawl_agency
@@ -29,6 +30,7 @@ from ogi.fetch.universe import load_universe, universe_agency_rows
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
 from ogi.store import loader
+from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
 from ogi.store.db import connect, create_views, replace_table
 from ogi.store.export import export_all
@@ -116,12 +118,18 @@ def nightly(
         loader.set_expected_reports(con, sorted(set(expected_agencies)), years)
         for table, rows in reference_rows().items():
             replace_table(con, table, rows)
+        # reviewed corrections: their own layer beside the facts (a malformed file stops here, named)
+        replace_table(con, "corrections", read_corrections(settings.corrections_path))
         known = _known_urls(con)
 
         # discover + fetch: one task per agency, given only its own URLs' validators
         futures = [crawl_task.submit(a.to_dict(), str(settings.home), known.get(a.agency_id, {}))
                    for a in agencies]
-        crawls = [f.result() for f in futures]
+        crawls = []
+        with progress.track("crawl", len(futures)) as advance:
+            for f in futures:
+                crawls.append(f.result())
+                advance(1)
         fetch_rows = [d for c in crawls for d in c["documents"]]
         loader.record_fetches(con, run_id, fetch_rows)
 
@@ -141,6 +149,8 @@ def nightly(
         outcomes: dict[str, list[str]] = {}
         quarantined: list[dict[str, str]] = []
         shas = list(pending)
+        extracting = progress.track("extract", len(shas))
+        advance_extract = extracting.__enter__()
         for start in range(0, len(shas), settings.process_batch_size):
             batch = shas[start:start + settings.process_batch_size]
             proc_futures = {
@@ -157,6 +167,8 @@ def nightly(
                 outcomes.setdefault(outcome, []).append(sha)
                 if result["status"] == "quarantined":
                     quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
+                advance_extract(1)
+        extracting.__exit__(None, None, None)
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
         outcomes["unchanged"] = unchanged

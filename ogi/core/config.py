@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
     # results on a first run over millions of documents (each batch is loaded before the next starts).
     process_batch_size: int = Field(64, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
+    corrections_file: Path | None = Field(None, validation_alias=_env("OGI_CORRECTIONS"),
+                                          description="reviewed corrections CSV (default: the package's "
+                                                      "data/corrections.csv)")
+    release_license: str = Field("CC-BY-4.0", validation_alias=_env("OGI_RELEASE_LICENSE"),
+                                 description="SPDX id of the licence the release bundle is published under")
 
     # The budget of one document (README "Limits"). Extraction runs in worker processes, one document
     # at a time each, under a wall-time and a memory limit; inside, the parsers check their own limits
@@ -126,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def export_dir(self) -> Path:
         return self.home / "export"
+
+    @property
+    def corrections_path(self) -> Path:
+        return self.corrections_file or Path(str(DATA_DIR / "corrections.csv"))
 
     @classmethod
     def from_env(cls) -> Settings:
