@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -112,38 +113,90 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _NOT_REGULAR if test(mode)), "not a regular file")
+
+
+def _read_document(path: Path, limit: int) -> tuple[bytes | None, str | None, int]:
+    """The file's bytes, or (None, reason, exit code). Never blocks or reads unbounded input: the
+    path is checked before it is opened (a FIFO, a device, a directory are refused), opened without
+    blocking, checked again, and read up to the size limit."""
+    from ogi.core.limits import size
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return None, exc.strerror or str(exc), 2
+    if what := _not_regular(st.st_mode):
+        return None, f"is {what}, not a regular file: refused", 2
+    too_big = f"document is {size(st.st_size)}, limit {size(limit)} (OGI_EXTRACT_MAX_INPUT_MB)"
+    if st.st_size > limit:
+        return None, too_big, 1
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return None, exc.strerror or str(exc), 2
+    with os.fdopen(fd, "rb") as fh:
+        if what := _not_regular(os.fstat(fd).st_mode):  # replaced between stat and open
+            return None, f"is {what}, not a regular file: refused", 2
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        return None, too_big, 1
+    return data, None, 0
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
-    from ogi.core.models import ExtractionError
-    from ogi.flows.process import analyse
+    """Exit 0 with values placed; 1 when the document is quarantined or places nothing (one line on
+    stderr says why); 2 when the path cannot be read as a file."""
+    from ogi.core.models import ParsedReport
+    from ogi.flows.process import EXTRACTION_WARNING, display_name, process_document
     from ogi.transform.parse import facts_to_rows
 
+    settings = Settings.from_env()
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"ogi extract: {path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    try:
-        report = analyse(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name, report_year=args.year)
-    except ExtractionError as exc:
-        print(f"ogi extract: {path}: {exc}", file=sys.stderr)
+    shown = display_name(str(path))
+    data, problem, code = _read_document(path, settings.extract_max_input_mb << 20)
+    if data is None:
+        print(f"ogi extract: {shown}: {problem}", file=sys.stderr)
+        return code
+    result = process_document(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name,
+                              report_year=args.year, find_attachments=True, settings=settings)
+    if result["status"] != "parsed":
+        reason = str(result["reason"]).removeprefix(f"{display_name(path.name)}: ")
+        print(f"ogi extract: {shown}: {reason}", file=sys.stderr)
         return 1
-    rows = facts_to_rows(report)
-    fields = ["section", "row_code", "col_code", "row_path", "col_path", "value", "value_status", "page"]
-    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    report = ParsedReport.from_dict(result["report"])
+    if report.facts:
+        rows = facts_to_rows(report)
+        fields = ["section", "row_code", "col_code", "row_path", "col_path", "value", "value_status", "page"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
     failed = [c for c in report.checks if c.status == "failed"]
-    print(
-        f"# {path.name}: template {report.template_version} ({report.version_evidence}); year {report.report_year}; "
-        f"{len(report.facts)} values placed, {len(report.unplaced)} unplaced, "
-        f"{len(report.checks)} identity checks, {len(failed)} failed",
-        file=sys.stderr,
-    )
-    if args.verbose:
+    if args.verbose or not report.facts:
         for u in report.unplaced:
             print(f"#   unplaced p{u.page} t{u.table_index} r{u.row_index} c{u.col_index}: "
                   f"{u.row_label_raw!r} {u.raw_text!r} — {u.reason}", file=sys.stderr)
+    if not report.facts:
+        print(f"ogi extract: {shown}: placed no value of the annual report: {len(report.unplaced)} values found "
+              "could not be placed (listed above)", file=sys.stderr)
+        return 1
+    print(
+        f"# {display_name(path.name)}: template {report.template_version} ({report.version_evidence}); "
+        f"year {report.report_year}; {len(report.facts)} values placed, {len(report.unplaced)} unplaced, "
+        f"{len(report.checks)} identity checks, {len(failed)} failed",
+        file=sys.stderr,
+    )
+    for note in report.notes:
+        if note.startswith(EXTRACTION_WARNING):
+            print(f"# warning: {note.removeprefix(EXTRACTION_WARNING)}", file=sys.stderr)
+    if args.verbose:
         for c in failed:
             print(f"#   FAILED {c.identity_id}: {c.description}: {c.lhs} ≠ {c.rhs} {c.detail}", file=sys.stderr)
     return 0

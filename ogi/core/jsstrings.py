@@ -34,10 +34,12 @@ def unescape_js_string(body: str) -> str:
 
 
 _JS_TOKEN_START = re.compile(r"[\"'`/]")
-_JS_LITERAL = {
-    '"': re.compile(r'"((?:[^"\\\n]|\\[\s\S])*)"'),
-    "'": re.compile(r"'((?:[^'\\\n]|\\[\s\S])*)'"),
-    "`": re.compile(r"`((?:[^`\\]|\\[\s\S])*)`"),
+# a literal's body after its opening quote: anything but that quote, a backslash or (except in
+# template literals) a newline, or an escape pair
+_JS_BODY = {
+    '"': re.compile(r'(?:[^"\\\n]|\\[\s\S])*'),
+    "'": re.compile(r"(?:[^'\\\n]|\\[\s\S])*"),
+    "`": re.compile(r"(?:[^`\\]|\\[\s\S])*"),
 }
 
 
@@ -46,14 +48,20 @@ def js_string_literals(source: str) -> list[str]:
 
     Comments are skipped so a quote in a comment does not desynchronize the scan; literals joined
     with ``+`` are concatenated into one. Regex literals are not recognized (rare in data files).
+
+    Linear in the source: when a literal does not close, the scan of its body stopped at a
+    newline (or the end); every quote of its kind before that point was consumed as an escape, so
+    a literal starting there would stop at the same point, and none is tried (a page of
+    unterminated backticks otherwise costs a rescan of the rest per backtick).
     """
-    out: list[str] = []
+    out: list[list[str]] = []  # the pieces of each literal, joined once at the end
     last_end = -1  # end of the previous literal, to detect "a" + "b"
+    dead = {'"': -1, "'": -1, "`": -1}  # no literal of this quote can start before this offset
     i, n = 0, len(source)
     while True:
         m = _JS_TOKEN_START.search(source, i)
         if not m:
-            return out
+            return ["".join(pieces) for pieces in out]
         i = m.start()
         ch = source[i]
         if ch == "/":
@@ -67,13 +75,17 @@ def js_string_literals(source: str) -> list[str]:
             else:
                 i += 1
             continue
-        lit = _JS_LITERAL[ch].match(source, i)
-        if not lit:  # unterminated literal: skip the quote
+        if i < dead[ch]:
             i += 1
             continue
-        body = lit.group(1)
+        end = _JS_BODY[ch].match(source, i + 1).end()  # type: ignore[union-attr]  # (matches empty)
+        if end >= n or source[end] != ch:  # unterminated literal: skip the quote
+            dead[ch] = end
+            i += 1
+            continue
+        body = source[i + 1 : end]
         if out and last_end >= 0 and source[last_end:i].strip() == "+":
-            out[-1] += body
+            out[-1].append(body)
         else:
-            out.append(body)
-        i = last_end = lit.end()
+            out.append([body])
+        i = last_end = end + 1
