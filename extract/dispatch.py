@@ -13,6 +13,7 @@ import tempfile
 from ogi.core import media
 from ogi.core.config import EXTRACTOR_VERSION
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
+from ogi.extract.budget import check_pdf_pages, check_pdf_streams
 from ogi.extract.pdf_grid import PageTable, grid_key
 from ogi.extract.pdf_tables import PageAlternative, page_tables_with_alternatives, stitch
 from ogi.extract.pdf_text import (
@@ -91,8 +92,10 @@ def extract_pdf(data: bytes, *, sha256: str, ocr: bool = True) -> ExtractedDocum
     OCR covers pages without a usable text layer (scanned, or garbled fonts) and text pages where
     Camelot found nothing but an embedded picture covers much of the page (a pasted-in table).
     """
+    check_pdf_streams(data)  # before PDFium inflates any of them
     pdf = open_pdf(data)
     try:
+        check_pdf_pages(pdf)
         return _extract_open_pdf(pdf, data, sha256=sha256, ocr=ocr)
     finally:
         pdf.close()

@@ -13,12 +13,15 @@ import zipfile
 from docx import Document
 from docx.oxml.ns import qn
 
+from ogi.core import limits
 from ogi.core.config import EXTRACTOR_VERSION
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
 from ogi.core.textcodec import INVISIBLE_CHARS
+from ogi.extract.budget import check_zip
 
 DOCX_EXTRACTOR = f"docx:{EXTRACTOR_VERSION}"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_MAX_SPAN = 1000  # the HTML cap on colspan; a span beyond is an authoring error or an attack
 
 _W_TBL, _W_TR, _W_TC, _W_P, _W_SDT = qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:p"), qn("w:sdt")
 _W_SDT_CONTENT, _W_CUSTOM_XML = qn("w:sdtContent"), qn("w:customXml")
@@ -31,6 +34,7 @@ _NOT_TEXT = frozenset({qn("w:pPr"), qn("w:rPr"), _W_DEL, _W_TXBX, _MC_FALLBACK, 
 
 def extract_docx(data: bytes, *, sha256: str) -> ExtractedDocument:
     """Every table of the document (nested ones included, in document order) and its text."""
+    check_zip(data, ".docx")
     try:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -42,9 +46,10 @@ def extract_docx(data: bytes, *, sha256: str) -> ExtractedDocument:
     for tbl in body.iter(_W_TBL):
         if _in_fallback(tbl):  # mc:Fallback repeats the mc:Choice content (text boxes)
             continue
-        grid = table_grid(tbl)
+        grid = table_grid(tbl, what=f"table {len(tables) + 1}")
         if grid:
             tables.append(RawTable(index=len(tables), rows=grid, method="docx"))
+            limits.check_tables(len(tables))
     return ExtractedDocument(
         sha256=sha256,
         media_type=DOCX_MEDIA_TYPE,
@@ -84,15 +89,20 @@ def _int_val(el, path: str, default: int) -> int:
         return default
 
 
-def table_grid(tbl) -> list[list[str | None]]:
-    """The cell grid of one w:tbl, merges expanded with None (vertical merges included)."""
+def table_grid(tbl, what: str = "table") -> list[list[str | None]]:
+    """The cell grid of one w:tbl, merges expanded with None (vertical merges included).
+
+    Spans are clamped as browsers clamp colspan (Word itself allows at most 63 grid columns), and
+    the grid the spans expand to is checked against the table-size limit row by row, before it is
+    built."""
     placed: dict[tuple[int, int], str | None] = {}
     width = 0
     rows = list(_children(tbl, _W_TR))
     for r, tr in enumerate(rows):
-        c = _int_val(tr, f"{qn('w:trPr')}/{qn('w:gridBefore')}", 0)
+        c = min(_int_val(tr, f"{qn('w:trPr')}/{qn('w:gridBefore')}", 0), _MAX_SPAN)
         for tc in _children(tr, _W_TC):
-            span = max(_int_val(tc, f"{qn('w:tcPr')}/{qn('w:gridSpan')}", 1), 1)
+            span = min(max(_int_val(tc, f"{qn('w:tcPr')}/{qn('w:gridSpan')}", 1), 1), _MAX_SPAN)
+            limits.check_cells(max(width, c + span) * len(rows), what)
             vmerge = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
             continues = vmerge is not None and vmerge.get(qn("w:val"), "continue") == "continue"
             # a continuation only counts when a cell above it exists at that position

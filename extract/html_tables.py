@@ -14,10 +14,11 @@ from html import unescape as html_unescape
 
 from lxml import etree, html
 
+from ogi.core import limits
 from ogi.core.config import EXTRACTOR_VERSION
 from ogi.core.jsstrings import js_string_literals, unescape_js_string
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
-from ogi.core.textcodec import INVISIBLE_CHARS, decode_html_bytes
+from ogi.core.textcodec import INVISIBLE_CHARS, MIXED_CODEC, decode_html_bytes, drop_control_bytes
 
 HTML_EXTRACTOR = f"html:{EXTRACTOR_VERSION}"
 
@@ -46,13 +47,19 @@ _BLOCK_TAGS = frozenset(
 _CELL_TAGS = frozenset({"td", "th"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
+_SPACES = re.compile(r" {2,}")
+_TAB_RUN = re.compile(r" ?\t[ \t]*")
 _MARKUP = re.compile(r"<\s*(?:table|tr|td|th|p|div|span|br|h[1-6]|ul|li|font|strong|b)\b", re.I)
 _DOC_MARKERS = re.compile(r"<\s*(?:html|body|head|!doctype)\b", re.I)
 _TABLE_TAG = re.compile(r"<\s*table\b", re.I)
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _FROM_SCRIPT = "from HTML inside a script string literal"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_MAX_SPAN = 1000  # a colspan/rowspan beyond this is an authoring error, not a layout
+_ESCAPED_TABLE = re.compile(r"<\s*table\b[^>]{0,2000}?\\[\"']", re.I)
+# browsers clamp colspan to 1000 and rowspan to 65534 (HTML standard); the table-size limit bounds
+# what the clamped spans may expand to
+_MAX_COLSPAN = 1000
+_MAX_ROWSPAN = 65534
 
 
 def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = None) -> ExtractedDocument:
@@ -63,10 +70,16 @@ def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = Non
     """
     if not data or not data.strip():
         raise ExtractionError("empty HTML document")
-    text, encoding = decode_html_bytes(data, declared_charset)
     warnings: list[str] = []
+    data, nuls, controls = drop_control_bytes(data)
+    if nuls or controls:
+        dropped = [f"{nuls} NUL bytes" if nuls else "", f"{controls} control characters" if controls else ""]
+        warnings.append(f"dropped {' and '.join(d for d in dropped if d)} (never page content)")
+    text, encoding = decode_html_bytes(data, declared_charset)
     if "with replacements" in encoding:
         warnings.append("page is neither valid UTF-8 nor GB18030: undecodable bytes were replaced")
+    elif encoding.startswith(MIXED_CODEC):
+        warnings.append(f"page mixes UTF-8 and GB18030: decoded piece by piece, {encoding.split('(', 1)[-1][:-1]}")
 
     if _is_script_payload(text):
         fragments = html_fragments_in_script(text)
@@ -136,7 +149,23 @@ def _parse(text: str) -> etree._Element:
         raise ExtractionError(f"HTML cannot be parsed: {exc}") from exc
     if root is None:
         raise ExtractionError("HTML cannot be parsed: no document element")
+    _check_depth(root)
     return root
+
+
+def _check_depth(root: etree._Element) -> None:
+    """Elements may not nest deeper than the limit. libxml2 stops nesting at a depth of its own
+    and moves what lies deeper elsewhere, so past it the tree no longer says where content was."""
+    limit = limits.current().max_depth
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    if deepest > limit:
+        raise limits.LimitExceeded("HTML", f"nests elements {deepest:,} deep", "max_depth", f"{limit:,}")
 
 
 def _is_script_payload(text: str) -> bool:
@@ -144,7 +173,8 @@ def _is_script_payload(text: str) -> bool:
     head = text.lstrip("\ufeff \t\r\n")
     if head.startswith("<"):
         return False
-    return not _DOC_MARKERS.search(text[:5000]) or bool(re.search(r"<\s*table\b[^>]*\\[\"']", text, re.I))
+    # (the attribute run is bounded: unbounded, each "<table" without a ">" would rescan the rest)
+    return not _DOC_MARKERS.search(text[:5000]) or bool(_ESCAPED_TABLE.search(text))
 
 
 # ------------------------------------------------------------------ tables
@@ -154,23 +184,31 @@ def leaf_table_grids(root: etree._Element) -> list[list[list[str | None]]]:
     """The grids of the document's leaf tables in document order, wrappers dropped.
 
     A table holding another table is layout; a leaf table with at most one non-empty cell is a
-    box around content, not data.
+    box around content, not data. The number of leaf tables and each one's expanded size are
+    checked against the document's limits before grids are built.
     """
+    leaves = [t for t in root.iter("table") if not t.xpath(".//table")]
+    limits.check_tables(len(leaves))
     grids = []
-    for table in root.iter("table"):
-        if table.xpath(".//table"):
-            continue
-        grid = table_grid(table)
+    for i, table in enumerate(leaves):
+        grid = table_grid(table, what=f"table {i + 1}")
         filled = sum(1 for row in grid for cell in row if cell)
         if filled >= 2:
             grids.append(grid)
     return grids
 
 
-def table_grid(table: etree._Element) -> list[list[str | None]]:
-    """The rectangular cell grid of one <table>, rowspan/colspan expanded with None."""
+def table_grid(table: etree._Element, what: str = "table") -> list[list[str | None]]:
+    """The rectangular cell grid of one <table>, rowspan/colspan expanded with None.
+
+    Before a cell's span is expanded, the positions placed so far plus its span, and the grid's
+    width times its rows, are checked against the table-size limit (a few kilobytes of colspans
+    expand to hundreds of millions of cells)."""
     rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
     n_rows = len(rows)
+    widest = max((sum(_span(td.get("colspan")) for td in tr if isinstance(td.tag, str) and td.tag in _CELL_TAGS)
+                  for tr in rows), default=0)
+    limits.check_cells(n_rows * widest, what)  # the grid's size, named before anything is expanded
     placed: dict[tuple[int, int], str | None] = {}
     width = 0
     for r, tr in enumerate(rows):
@@ -180,9 +218,10 @@ def table_grid(table: etree._Element) -> list[list[str | None]]:
                 continue
             while (r, c) in placed:
                 c += 1
-            colspan = _span(td.get("colspan"))
-            rowspan = _span(td.get("rowspan"), zero_means=n_rows - r)
+            colspan = _span(td.get("colspan"), cap=_MAX_COLSPAN)
+            rowspan = _span(td.get("rowspan"), zero_means=n_rows - r, cap=_MAX_ROWSPAN)
             rowspan = min(rowspan, n_rows - r)  # browsers clamp a span to the rows that exist
+            limits.check_cells(max(len(placed) + rowspan * colspan, max(width, c + colspan) * n_rows), what)
             for dr in range(rowspan):
                 for dc in range(colspan):
                     placed.setdefault((r + dr, c + dc), None)
@@ -193,14 +232,14 @@ def table_grid(table: etree._Element) -> list[list[str | None]]:
     return [[placed.get((r, c), "") for c in range(width)] for r in range(n_rows)]
 
 
-def _span(value: str | None, zero_means: int = 1) -> int:
-    m = re.match(r"\s*(\d+)", value or "")
+def _span(value: str | None, zero_means: int = 1, cap: int = _MAX_COLSPAN) -> int:
+    m = re.match(r"\s*(\d{1,9})", value or "")
     if not m:
         return 1
     n = int(m.group(1))
     if n == 0:
         return max(1, zero_means)
-    return min(n, _MAX_SPAN)
+    return min(n, cap)
 
 
 def cell_text(cell: etree._Element) -> str:
@@ -229,10 +268,21 @@ def _hidden(el: etree._Element) -> bool:
 
 
 def _render(root: etree._Element, *, cell_sep: str) -> str:
+    """The text under ``root``; past the cell-length limit (a cell) or the text limit (the page),
+    LimitExceeded before the whitespace of megabytes is normalized."""
+    lim = limits.current()
+    is_cell = root.tag in _CELL_TAGS
+    budget = lim.max_cell_chars if is_cell else lim.max_text_chars
     parts: list[str] = []
     skipped: set[etree._Element] = set()
     walker = etree.iterwalk(root, events=("start", "end"))
+    raw = 0
     for event, el in walker:
+        raw += len(el.text or "") if event == "start" else len(el.tail or "")
+        if raw > 2 * budget + 1000:  # (whitespace runs collapse: allow for them)
+            what, name = ("table cell", "max_cell_chars") if is_cell else ("page text", "max_text_chars")
+            raise limits.LimitExceeded(what, f"holds over {limits.count(raw)} characters", name,
+                                       limits.count(budget))
         tag = el.tag if isinstance(el.tag, str) else None
         if event == "start":
             if tag is None or tag in _SKIP_TAGS or (el is not root and _hidden(el)):
@@ -252,8 +302,8 @@ def _render(root: etree._Element, *, cell_sep: str) -> str:
                 parts.append(_WS.sub(" ", el.tail))
     lines = []
     for line in "".join(parts).translate(INVISIBLE_CHARS).split("\n"):
-        line = re.sub(r" *\t[ \t]*", "\t", line).strip(" \t")
-        line = re.sub(r" {2,}", " ", line)
+        line = _SPACES.sub(" ", line)  # first: " *\\t" retried at each space of a long run is quadratic
+        line = _TAB_RUN.sub("\t", line).strip(" \t")
         if line:
             lines.append(line)
     return "\n".join(lines)

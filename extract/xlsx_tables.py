@@ -9,14 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import warnings
 import zipfile
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from ogi.core import limits
 from ogi.core.config import EXTRACTOR_VERSION
+from ogi.core.limits import LimitExceeded
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
 from ogi.core.textcodec import INVISIBLE_CHARS
+from ogi.extract.budget import check_zip
 
 XLSX_EXTRACTOR = f"xlsx:{EXTRACTOR_VERSION}"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -104,12 +108,20 @@ def _trim(grid: Grid) -> Grid:
 
 
 def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
+    """Sheets read in openpyxl's streaming mode: cells as the file stores them, never the
+    rectangle a sheet's declared dimension (or its merges) would make openpyxl fill in. The
+    content's bounding box and the merged ranges are checked against the table-size limit before
+    the grid is built."""
     import openpyxl
 
+    check_zip(data, f"spreadsheet{_named(filename)}")
     try:
+        merges_by_part = _scan_sheet_parts(data)
         with warnings.catch_warnings():  # "extension is not supported" noise on WPS/Excel extras
             warnings.simplefilter("ignore", UserWarning)
-            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+    except LimitExceeded:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ExtractionError(f"not a readable .xlsx file{_named(filename)}: {exc}") from exc
     except Exception as exc:  # openpyxl raises InvalidFileException and XML errors on bad parts
@@ -119,17 +131,17 @@ def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
     sheets = []
     try:
         for ws in wb.worksheets:
-            # bounds from the cells holding values: styling alone can stretch max_row to 1048576
-            values = {
-                (cell.row, cell.column): format_value(cell.value, cell.number_format)
-                for row in ws.iter_rows()
-                for cell in row
-                if cell.value is not None
-            }
-            values = {pos: v for pos, v in values.items() if v}
-            if not values:
-                continue
-            ranges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+            try:
+                ranges = merges_by_part.get(str(getattr(ws, "_worksheet_path", "")).lstrip("/"), [])
+                values = _sheet_values(ws)
+                if not values:
+                    continue
+            except LimitExceeded:
+                raise
+            except Exception as exc:  # XML errors (entities, bad markup) surface while streaming
+                raise ExtractionError(
+                    f"not a readable .xlsx file{_named(filename)}: sheet {ws.title}: {type(exc).__name__}: {exc}"
+                ) from exc
             r_off = min(r for r, _ in values)
             c_off = min(c for _, c in values)
             n_rows = max(r for r, _ in values) - r_off + 1
@@ -143,6 +155,94 @@ def _xlsx_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
     finally:
         wb.close()
     return sheets
+
+
+def _sheet_values(ws) -> dict[tuple[int, int], str]:
+    """(row, column) → printed value of every cell holding one, 1-based. Stops as soon as the
+    cells' bounding box would exceed the table-size limit (styling alone can stretch a sheet's
+    used range to 1,048,576 rows; a stray value in a far corner stretches the content's)."""
+    ws.reset_dimensions()  # the declared dimension is not trusted: rows are read as stored
+    values: dict[tuple[int, int], str] = {}
+    r_min = c_min = 1 << 30
+    r_max = c_max = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            value = getattr(cell, "value", None)
+            if value is None:
+                continue
+            text = format_value(value, getattr(cell, "number_format", ""))
+            if not text:
+                continue
+            r, c = cell.row, cell.column
+            r_min, r_max, c_min, c_max = min(r_min, r), max(r_max, r), min(c_min, c), max(c_max, c)
+            area = (r_max - r_min + 1) * (c_max - c_min + 1)
+            if area > limits.current().max_table_cells:
+                span = f"{_ref(r_min, c_min)}:{_ref(r_max, c_max)}"
+                limits.check_cells(area, f"sheet {ws.title}: its content from {span}")
+            values[(r, c)] = text
+    return values
+
+
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_MERGE_TAG = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]{0,200}?\bref=[\"']([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)[\"']")
+
+
+def _scan_sheet_parts(data: bytes) -> dict[str, list[Merge]]:
+    """Each worksheet part's merged ranges (1-based, inclusive), by part name, read from the raw
+    XML chunk by chunk before openpyxl sees it. Refuses a sheet that stores more cells than a
+    table may have, or whose merges expand past that: openpyxl would otherwise spend minutes on
+    a million stored rows (even to find the sheet's size) or fill in every merged position, and
+    streaming worksheets do not keep merges at all."""
+    from openpyxl.utils.cell import range_boundaries
+
+    out: dict[str, list[Merge]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            cells, refs = 0, []
+            with zf.open(info) as src:
+                buf = b""
+                while chunk := src.read(1 << 20):
+                    buf += chunk
+                    cut = max(0, len(buf) - 300)  # a tag across the cut is counted in the next round
+                    cells += sum(1 for m in _CELL_TAG.finditer(buf) if m.start() < cut)
+                    refs += [m.group(1) for m in _MERGE_TAG.finditer(buf) if m.start() < cut]
+                    buf = buf[cut:]
+                cells += len(_CELL_TAG.findall(buf))
+                refs += _MERGE_TAG.findall(buf)
+            part = info.filename
+            limits.check_cells(cells, f"sheet {part}", verb=f"stores {cells:,} cells;")
+            ranges: list[Merge] = []
+            for ref in refs:
+                try:
+                    c0, r0, c1, r1 = range_boundaries(ref.decode("ascii").upper())
+                except (ValueError, TypeError):
+                    continue
+                if c0 is not None and r0 is not None and c1 is not None and r1 is not None:
+                    ranges.append((r0, c0, r1, c1))
+            _check_merges(part, ranges)
+            out[part] = ranges
+    return out
+
+
+def _check_merges(sheet: str, merges: list[Merge]) -> None:
+    """Each merged range, and all of them together, must expand to no more cells than a table may
+    have (one merge over a whole sheet is 17 G cells; 2,000 full-width merges 33 M)."""
+    total = 0
+    for r0, c0, r1, c1 in merges:
+        area = (r1 - r0 + 1) * (c1 - c0 + 1)
+        if area > limits.current().max_table_cells:
+            limits.check_cells(area, f"sheet {sheet}: merged range {_ref(r0, c0)}:{_ref(r1, c1)}")
+        total += area
+    limits.check_cells(total, f"sheet {sheet}: its {len(merges):,} merged ranges", verb="expand to")
+
+
+def _ref(r: int, c: int) -> str:
+    """A1-style reference of a cell (1-based row and column)."""
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(c)}{r}" if 1 <= c <= 18278 else f"R{r}C{c}"
 
 
 # ------------------------------------------------------------------ .xls
@@ -178,7 +278,9 @@ def _xls_sheets(data: bytes, filename: str | None) -> list[tuple[str, Grid]]:
                     return ""
                 return _xls_value(sh.cell(r, c), book)
 
+            limits.check_cells(sh.nrows * sh.ncols, f"sheet {sh.name}: {sh.nrows:,} rows × {sh.ncols:,} columns")
             merges = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in getattr(sh, "merged_cells", [])]
+            _check_merges(sh.name, [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for r0, c0, r1, c1 in merges])
             sheets.append((sh.name, _grid(sh.nrows, sh.ncols, value_at, merges)))
     finally:
         book.release_resources()

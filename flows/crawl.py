@@ -84,9 +84,11 @@ def crawl_registry(
     *,
     record: Callable[[list[Mapping[str, Any]]], None],
     known_for: Callable[[list[str]], dict[str, dict[str, dict[str, Any]]]] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> CrawlOutcome:
-    """Crawl every agency, calling ``record(fetch_rows)`` for each task's result as it finishes.
-    Must run inside the flow (it submits Prefect tasks)."""
+    """Crawl every agency, calling ``record(fetch_rows)`` for each task's result as it finishes
+    (and ``progress(n)`` with the agencies it crawled). Must run inside the flow (it submits
+    Prefect tasks)."""
     outcome = CrawlOutcome(agencies=len(agencies))
     scheduler = CrawlScheduler(agencies, chunk=settings.crawl_chunk_agencies, index=RegistryIndex(agencies))
     plain = task_settings(settings)
@@ -96,6 +98,8 @@ def crawl_registry(
         rows: list[Mapping[str, Any]] = [*result.fetch_rows(), *(n.fetch_row() for n in kept_out)]
         record(rows)
         outcome.take(result, kept_out)
+        if progress is not None and result.agencies:
+            progress(len(result.agencies))
 
     if scheduler.unroutable:
         on_result(SiteCrawl(origin="(registry)", agencies=scheduler.unroutable), [])

@@ -19,6 +19,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.context import TaskRunContext
 
+from ogi.core import progress
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from ogi.fetch.archive import Archive
 from ogi.fetch.registry import load_registry
@@ -27,6 +28,7 @@ from ogi.flows.crawl import CrawlOutcome, crawl_registry
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
 from ogi.store import loader
+from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
 from ogi.store.db import connect, create_views, replace_table
 from ogi.store.export import export_all
@@ -113,10 +115,15 @@ def nightly(
         loader.set_expected_reports(con, sorted(set(expected_agencies)), years)
         for table, rows in reference_rows().items():
             replace_table(con, table, rows)
+        # reviewed corrections: their own layer beside the facts (a malformed file stops here, named)
+        replace_table(con, "corrections", read_corrections(settings.corrections_path))
+
         # discover + fetch: one task per host at a time (the host's one politeness gate), each
         # result recorded in fetches the moment its task ends
-        crawls = crawl_registry(agencies, settings, known_for=_known_urls(con),
-                                record=lambda rows: loader.record_fetches(con, run_id, rows))
+        with progress.track("crawl", len(agencies)) as advance:
+            crawls = crawl_registry(agencies, settings, known_for=_known_urls(con),
+                                    record=lambda rows: loader.record_fetches(con, run_id, rows),
+                                    progress=advance)
         fetch_rows = crawls.documents
 
         # extract + normalize + validate: one task per document not yet loaded with these versions
@@ -135,6 +142,8 @@ def nightly(
         outcomes: dict[str, list[str]] = {}
         quarantined: list[dict[str, str]] = []
         shas = list(pending)
+        extracting = progress.track("extract", len(shas))
+        advance_extract = extracting.__enter__()
         for start in range(0, len(shas), settings.process_batch_size):
             batch = shas[start:start + settings.process_batch_size]
             proc_futures = {
@@ -151,6 +160,8 @@ def nightly(
                 outcomes.setdefault(outcome, []).append(sha)
                 if result["status"] == "quarantined":
                     quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
+                advance_extract(1)
+        extracting.__exit__(None, None, None)
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
         outcomes["unchanged"] = unchanged

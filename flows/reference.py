@@ -31,4 +31,5 @@ def reference_rows() -> dict[str, list[dict[str, Any]]]:
                 "parent": r.get("parent") or None,
                 "label_path": cb.label_path(r["code"]),
             })
-    return {"codebook": codebook, "crosswalk": _read_csv("crosswalk.csv")}
+    crosswalk = [{**r, "seq": i} for i, r in enumerate(_read_csv("crosswalk.csv"), start=1)]
+    return {"codebook": codebook, "crosswalk": crosswalk}

@@ -26,11 +26,11 @@ def _latest_broken(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """agency_id → why its source was broken in the latest run (from the run summary)."""
     row = con.execute(
         "SELECT summary_json FROM runs WHERE summary_json IS NOT NULL ORDER BY started_at DESC LIMIT 1"
-    ).fetchone()
+    ).fetchall()
     if not row:
         return {}
     try:
-        summary = json.loads(row[0])
+        summary = json.loads(row[0][0])
     except (TypeError, json.JSONDecodeError):
         return {}
     return {b["agency_id"]: b.get("reason") or "source broken"
@@ -195,3 +195,21 @@ def changes_since_last_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             for a, errors in broken
         ]
     return result
+
+
+def matrix_summary(con: duckdb.DuckDBPyConnection, matrix: pd.DataFrame) -> pd.DataFrame:
+    """The matrix counted by level, province (division code's first two digits) and year: how many
+    agency-years reached each stage."""
+    div = con.execute("""
+        SELECT a.agency_id, CASE WHEN length(a.division_code) = 6 THEN a.division_code[1:2] || '0000' END AS province,
+               regexp_replace(p.name, '人民政府$', '') AS province_name
+        FROM agencies a LEFT JOIN (SELECT division_code, min(name) AS name FROM agencies
+                                   WHERE level = 'province' AND kind = 'government' GROUP BY 1) p
+          ON p.division_code = a.division_code[1:2] || '0000'""").df()
+    m = matrix.merge(div, on="agency_id", how="left")
+    for c in ("level", "province", "province_name"):
+        m[c] = m[c].astype(object).where(m[c].notna(), "")
+    g = m.groupby(["level", "province", "province_name", "report_year"], sort=True)
+    out = g[STAGES].sum().astype(int)
+    out.insert(0, "agency_years", g.size())
+    return out.reset_index()

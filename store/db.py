@@ -2,10 +2,15 @@
 
 DuckDB allows one writing process per file, so only the flow's loader opens it read-write; analysts'
 queries (``ogi sql``) open it read-only.
+
+The file is written in DuckDB's v1.0 storage format (``STORAGE_COMPATIBILITY``), which every DuckDB
+1.x client (Python, R, the CLI, DBeaver …) can open; duckdb 2.0's own default format cannot be read
+by them. A file created earlier in the newer format is converted once, when the writer opens it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -15,6 +20,45 @@ import pandas as pd
 
 SCHEMA_SQL = files("ogi.store") / "schema.sql"
 VIEWS_SQL = files("ogi.store") / "views.sql"
+# The oldest storage format DuckDB 1.x reads (v1.0.0 also reads everything 1.1–1.4 wrote).
+STORAGE_COMPATIBILITY = "v1.0.0"
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The storage format of the connection's main database file, as DuckDB reports it."""
+    rows = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+                       ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _open_writer(db_path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(db_path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+
+
+def _convert_storage(db_path: Path) -> None:
+    """Rewrite a file of a newer storage format in the 1.x-readable one, keeping every row.
+
+    The copy is written beside the file, its row counts compared with the original's, and only
+    then renamed over it: a failure leaves the original untouched.
+    """
+    tmp = db_path.with_name(db_path.name + ".v1-convert")
+    if tmp.exists():
+        tmp.unlink()
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(f"ATTACH '{tmp}' AS converted (STORAGE_VERSION '{STORAGE_COMPATIBILITY}')")
+        con.execute(f"COPY FROM DATABASE \"{con.execute('SELECT current_database()').fetchall()[0][0]}\" TO converted")
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
+        for t in tables:
+            a = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()
+            b = con.execute(f'SELECT count(*) FROM converted."{t}"').fetchall()
+            if a != b:
+                raise RuntimeError(f"{db_path}: storage conversion lost rows of {t} ({a} → {b}); original kept")
+        con.execute("DETACH converted")
+    finally:
+        con.close()
+    os.replace(tmp, db_path)
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -24,7 +68,11 @@ def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnect
             raise FileNotFoundError(f"{db_path}: no database yet — run the pipeline first (ogi demo / ogi nightly)")
         return duckdb.connect(str(db_path), read_only=True)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
+    con = _open_writer(db_path)
+    if not storage_version(con).startswith(STORAGE_COMPATIBILITY):  # type: ignore[union-attr]
+        con.close()
+        _convert_storage(Path(db_path))
+        con = _open_writer(db_path)
     con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     return con
 
@@ -52,5 +100,9 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Map
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the analyst views; they depend on reference tables loaded by the flow."""
+    """(Re)create the analyst views, then comment every table, view and column from the data
+    dictionary (a recreated view loses its comments)."""
+    from ogi.store.dictionary import apply_comments
+
     con.execute(VIEWS_SQL.read_text(encoding="utf-8"))
+    apply_comments(con)

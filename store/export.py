@@ -1,17 +1,28 @@
-"""CSV exports for researchers: the fact table, the codebook and the identity checks.
+"""CSV exports for researchers: the fact table, the codebook, the identity checks and unplaced values.
 
-Files are UTF-8 with a BOM (``utf-8-sig``) so that Excel, the tool most recipients open them
-with, shows the Chinese labels correctly; pandas, R and DuckDB read the BOM transparently.
+Written by DuckDB COPY (``store.csvout``): UTF-8 with a BOM, integers without ``.0``, each file
+replaced atomically. Facts and checks take one document per agency-year
+(``report_documents``) unless ``all_documents``, so checks line up with the facts they are about; unplaced values
+come from every document.
+For the versioned, self-describing bundle see ``ogi release`` (``store.release``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ogi.store.csvout import copy_csv
+from ogi.store.release.resources import CODEBOOK_SQL
+
 ENCODING = "utf-8-sig"
+
+
+class NothingMatches(ValueError):
+    """A filter that selects no facts (said so, and the command exits non-zero)."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,14 @@ class ExportFilter:
     agencies: tuple[str, ...] = ()  # agency ids or exact names
     sections: tuple[str, ...] = ()  # s2 / s3 / s4 / legacy
     all_documents: bool = False  # False: one document per agency-year (report_facts view)
+
+    def any(self) -> bool:
+        return bool(self.years or self.agencies or self.sections)
+
+    def describe(self) -> str:
+        parts = [f"--year {y}" for y in self.years] + [f"--agency {a}" for a in self.agencies] + [
+            f"--section {s}" for s in self.sections]
+        return " ".join(parts)
 
     def where(self) -> tuple[str, list]:
         clauses: list[str] = []
@@ -37,42 +56,40 @@ class ExportFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def export_all(con: duckdb.DuckDBPyConnection, out_dir: Path, flt: ExportFilter | None = None) -> dict[str, Path]:
-    """Write facts.csv, checks.csv, unplaced.csv and codebook.csv into ``out_dir``."""
+def export_all(con: duckdb.DuckDBPyConnection, out_dir: Path, flt: ExportFilter | None = None,
+               on_file: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write facts.csv, checks.csv, unplaced.csv and codebook.csv into ``out_dir``.
+
+    A filter that matches no fact raises NothingMatches before anything is written.
+    """
     flt = flt or ExportFilter()
-    out_dir.mkdir(parents=True, exist_ok=True)
     where, params = flt.where()
     source = "facts_labeled" if flt.all_documents else "report_facts"
+    facts_q = f"SELECT * FROM {source}{where} ORDER BY agency_id, report_year, section, row_code, col_code, sha256"
+    if flt.any() and not con.execute(f"SELECT count(*) FROM ({facts_q})", params).fetchall()[0][0]:
+        years = [r[0] for r in con.execute(f"SELECT DISTINCT report_year FROM {source} ORDER BY 1").fetchall()]
+        held = f"years {years[0]}–{years[-1]}" if years else "no facts at all"
+        raise NothingMatches(f"no facts match {flt.describe()} (the database holds {held})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step = on_file or (lambda _n: None)
+    selected = "" if flt.all_documents else " JOIN report_documents rd USING (sha256)"
+    queries = {
+        "facts": (facts_q, params),
+        "checks": (f"SELECT * EXCLUDE (run_id) FROM (SELECT k.* FROM checks_labeled k{selected}){where} "
+                   "ORDER BY agency_id, report_year, sha256, identity_id", params),
+        # every document's unplaced values (a value nobody sees is the worst loss), the facts' filter
+        "unplaced": ("SELECT * EXCLUDE (agency_name) FROM ("
+                     " SELECT d.agency_id, a.name AS agency_name, d.report_year, d.url AS document_url,"
+                     " u.* EXCLUDE (run_id)"
+                     " FROM unplaced u JOIN documents d USING (sha256)"
+                     " LEFT JOIN agencies a ON a.agency_id = d.agency_id"
+                     f"){where} ORDER BY agency_id, report_year, sha256, page, table_index, row_index, col_index, "
+                     "raw_text", params),
+        "codebook": (f'SELECT * FROM ({CODEBOOK_SQL}) ORDER BY section, axis DESC, "order", code', []),
+    }
     paths = {}
-    facts = con.execute(
-        f"SELECT * FROM {source}{where} ORDER BY agency_id, report_year, section, row_code, col_code", params
-    ).df()
-    paths["facts"] = out_dir / "facts.csv"
-    facts.to_csv(paths["facts"], index=False, encoding=ENCODING)
-
-    checks = con.execute(
-        f"SELECT * EXCLUDE (run_id) FROM checks_labeled{where} ORDER BY agency_id, report_year, identity_id",
-        params,
-    ).df()
-    paths["checks"] = out_dir / "checks.csv"
-    checks.to_csv(paths["checks"], index=False, encoding=ENCODING)
-
-    # The same filter as the facts (year, agency id or name, section), applied in the query.
-    unplaced = con.execute(
-        "SELECT * EXCLUDE (agency_name) FROM ("
-        " SELECT d.agency_id, a.name AS agency_name, d.report_year, d.url AS document_url, u.* EXCLUDE (run_id)"
-        " FROM unplaced u JOIN documents d USING (sha256) LEFT JOIN agencies a ON a.agency_id = d.agency_id"
-        f"){where} ORDER BY agency_id, report_year, page, row_index",
-        params,
-    ).df()
-    paths["unplaced"] = out_dir / "unplaced.csv"
-    unplaced.to_csv(paths["unplaced"], index=False, encoding=ENCODING)
-
-    codebook = con.execute(
-        'SELECT c.*, x.comparability FROM codebook c LEFT JOIN '
-        '(SELECT row_code AS code, string_agg(DISTINCT comparability, \'|\') AS comparability '
-        ' FROM crosswalk GROUP BY 1) x USING (code) ORDER BY section, axis DESC, "order"'
-    ).df()
-    paths["codebook"] = out_dir / "codebook.csv"
-    codebook.to_csv(paths["codebook"], index=False, encoding=ENCODING)
+    for name, (query, qparams) in queries.items():
+        paths[name] = out_dir / f"{name}.csv"
+        copy_csv(con, query, qparams, paths[name])
+        step(name)
     return paths

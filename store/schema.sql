@@ -142,5 +142,32 @@ CREATE TABLE IF NOT EXISTS crosswalk (
     col_code       VARCHAR,
     versions       VARCHAR,
     comparability  VARCHAR,             -- exact / approximate / not_comparable
-    note           VARCHAR
+    note           VARCHAR,
+    derived        VARCHAR,             -- '' (printed) / leaf_sum / ratio
+    numerator      VARCHAR,             -- ratio: series ids summed above the line ('|'-separated)
+    denominator    VARCHAR,             -- ratio: series ids summed below the line
+    formula        VARCHAR,             -- how a derived series is computed, in words
+    seq            INTEGER              -- line of data/crosswalk.csv (series order)
+);
+-- Databases created before the derived series: add their columns (no-op when present).
+ALTER TABLE crosswalk ADD COLUMN IF NOT EXISTS derived VARCHAR;
+ALTER TABLE crosswalk ADD COLUMN IF NOT EXISTS numerator VARCHAR;
+ALTER TABLE crosswalk ADD COLUMN IF NOT EXISTS denominator VARCHAR;
+ALTER TABLE crosswalk ADD COLUMN IF NOT EXISTS formula VARCHAR;
+ALTER TABLE crosswalk ADD COLUMN IF NOT EXISTS seq INTEGER;
+
+-- Reviewed corrections (data/corrections.csv, reloaded at every run): a layer beside the facts.
+-- The extracted value in facts stays; views that ask for corrected values (facts_labeled's
+-- value_corrected, panel) use corrected_value for the cell instead. An empty corrected_value
+-- withdraws the cell's value (treated as missing).
+CREATE TABLE IF NOT EXISTS corrections (
+    sha256           VARCHAR NOT NULL,
+    row_code         VARCHAR NOT NULL,
+    col_code         VARCHAR NOT NULL,
+    corrected_value  DOUBLE,
+    reason           VARCHAR NOT NULL,
+    reviewer         VARCHAR NOT NULL,
+    review_date      DATE NOT NULL,
+    evidence         VARCHAR,
+    PRIMARY KEY (sha256, row_code, col_code)
 );

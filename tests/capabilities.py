@@ -44,3 +44,32 @@ def needs_libreoffice(component: str) -> pytest.MarkDecorator:
     reason = missing_libreoffice(component)
     return pytest.mark.skipif(reason is not None, reason=reason or "")
 
+
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+@cache
+def chromium() -> str | None:
+    for name in CHROMIUM_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@cache
+def missing_browser() -> str | None:
+    """None when headless Chromium can be driven by Playwright; else why not."""
+    if chromium() is None:
+        return "Chromium is not installed (Debian: chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def needs_browser() -> pytest.MarkDecorator:
+    reason = missing_browser()
+    return pytest.mark.skipif(reason is not None, reason=reason or "")

@@ -31,3 +31,26 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_runs(prefect_harness, tmp_path_factory):
+    """The demo run twice into one home, once per session: (home, first summary, second summary).
+
+    Tests that use it only read the database. The demo's reviewed corrections are loaded, as
+    ``ogi demo`` does.
+    """
+    from ogi.core.config import DATA_DIR
+    from ogi.demo_server import serve_directory
+    from ogi.flows.nightly import nightly
+
+    demo = DATA_DIR / "demo"
+    home = tmp_path_factory.mktemp("ogi-home")
+    # Batches of 3 documents: the demo's 10 documents go through the flow's batching (4 batches),
+    # and everything below must come out as if they had gone in one.
+    with serve_directory(demo) as base_url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OGI_BATCH_SIZE", "3")
+        mp.setenv("OGI_CORRECTIONS", str(demo / "corrections.csv"))
+        first = nightly(registry=str(demo / "sites.csv"), base_url=base_url, home=str(home))
+        second = nightly(registry=str(demo / "sites.csv"), base_url=base_url, home=str(home))
+    return home, first, second

@@ -1,31 +1,15 @@
-"""The whole pipeline, for real: the demo sites on loopback, two Prefect flow runs, one DuckDB file."""
+"""The whole pipeline, for real: the demo sites on loopback, two Prefect flow runs, one DuckDB file
+(the session fixture ``demo_runs`` in conftest.py, shared with the release and report tests)."""
 
 from __future__ import annotations
 
 import csv
 import json
 
-import pytest
-
 from ogi.core.config import DATA_DIR, Settings
-from ogi.demo_server import serve_directory
 from ogi.store.db import connect
 
 DEMO = DATA_DIR / "demo"
-
-
-@pytest.fixture(scope="module")
-def demo_runs(prefect_harness, tmp_path_factory):
-    from ogi.flows.nightly import nightly
-
-    home = tmp_path_factory.mktemp("ogi-home")
-    # Batches of 3 documents: the demo's 10 documents go through the flow's batching (4 batches),
-    # and everything below must come out as if they had gone in one.
-    with serve_directory(DEMO) as base_url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OGI_BATCH_SIZE", "3")
-        first = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
-        second = nightly(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(home))
-    return home, first, second
 
 
 def _expected() -> dict:

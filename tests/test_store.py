@@ -101,8 +101,12 @@ def test_export_writes_bom_csv_with_labels_and_filters(con, tmp_path):
     unplaced = list(csv.DictReader(paths["unplaced"].open(encoding="utf-8-sig")))
     assert [(u["agency_id"], u["raw_text"]) for u in unplaced] == [("a1", "aaa-raw")]  # agency filter applies
     assert "agency_name" not in unplaced[0]
-    by_section = export_all(con, tmp_path / "s2", ExportFilter(sections=("s2",)))
-    assert list(csv.DictReader(by_section["unplaced"].open(encoding="utf-8-sig"))) == []
+    # a filter that matches no fact says so and writes nothing (no empty files taken for data)
+    from ogi.store.export import NothingMatches
+
+    with pytest.raises(NothingMatches, match="--section s2"):
+        export_all(con, tmp_path / "s2", ExportFilter(sections=("s2",)))
+    assert not (tmp_path / "s2").exists()
     codebook = list(csv.DictReader(paths["codebook"].open(encoding="utf-8-sig")))
     assert any(c["code"] == "s3.refused.state_secret" and c["label_path"] == "不予公开/属于国家秘密" for c in codebook)
 

@@ -9,6 +9,7 @@ so an installed wheel works outside a checkout; the working home (database, arch
 
 from __future__ import annotations
 
+import os
 from importlib import metadata
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -98,6 +99,44 @@ class Settings(BaseSettings):
     # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
     # results on a first run over millions of documents (each batch is loaded before the next starts).
     process_batch_size: int = Field(64, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
+    corrections_file: Path | None = Field(None, validation_alias=_env("OGI_CORRECTIONS"),
+                                          description="reviewed corrections CSV (default: the package's "
+                                                      "data/corrections.csv)")
+    release_license: str = Field("CC-BY-4.0", validation_alias=_env("OGI_RELEASE_LICENSE"),
+                                 description="SPDX id of the licence the release bundle is published under")
+
+    # The budget of one document (README "Limits"). Extraction runs in worker processes, one document
+    # at a time each, under a wall-time and a memory limit; inside, the parsers check their own limits
+    # before doing the work. A document past a limit is quarantined with a reason naming it.
+    extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1,
+                                 validation_alias=_env("OGI_EXTRACT_WORKERS"), ge=0,
+                                 description="worker processes per host process (0: extract in-process, unbounded)")
+    extract_timeout_s: float = Field(180.0, validation_alias=_env("OGI_EXTRACT_TIMEOUT"), gt=0,
+                                     description="wall time of one document in its worker")
+    extract_max_memory_mb: int = Field(1280, validation_alias=_env("OGI_EXTRACT_MAX_MEMORY_MB"), ge=64,
+                                       description="resident memory of a worker while it extracts one document")
+    extract_worker_max_docs: int = Field(100, validation_alias=_env("OGI_EXTRACT_WORKER_MAX_DOCS"), ge=1,
+                                         description="documents a worker extracts before it is replaced")
+    extract_max_input_mb: int = Field(64, validation_alias=_env("OGI_EXTRACT_MAX_INPUT_MB"), ge=1,
+                                      description="size of one document's bytes")
+    extract_max_unzipped_mb: int = Field(256, validation_alias=_env("OGI_EXTRACT_MAX_UNZIPPED_MB"), ge=1,
+                                         description="declared size of all members of a .docx/.xlsx zip")
+    extract_max_stream_mb: int = Field(256, validation_alias=_env("OGI_EXTRACT_MAX_STREAM_MB"), ge=1,
+                                       description="decompressed size of one PDF stream")
+    extract_max_pages: int = Field(500, validation_alias=_env("OGI_EXTRACT_MAX_PAGES"), ge=1,
+                                   description="pages of one PDF")
+    extract_max_page_area_m2: float = Field(2.0, validation_alias=_env("OGI_EXTRACT_MAX_PAGE_AREA_M2"), gt=0,
+                                            description="area of one PDF page (A4 is 0.0625 m², A0 1 m²)")
+    extract_max_table_cells: int = Field(200_000, validation_alias=_env("OGI_EXTRACT_MAX_TABLE_CELLS"), ge=1,
+                                         description="cells of one table after spans and merges are expanded")
+    extract_max_tables: int = Field(2000, validation_alias=_env("OGI_EXTRACT_MAX_TABLES"), ge=1,
+                                    description="tables of one document")
+    extract_max_cell_chars: int = Field(100_000, validation_alias=_env("OGI_EXTRACT_MAX_CELL_CHARS"), ge=100,
+                                        description="characters of one table cell")
+    extract_max_text_chars: int = Field(2_000_000, validation_alias=_env("OGI_EXTRACT_MAX_TEXT_CHARS"),
+                                        ge=1000, description="characters of a document's extracted text")
+    extract_max_depth: int = Field(512, validation_alias=_env("OGI_EXTRACT_MAX_DEPTH"), ge=8,
+                                   description="nesting depth of HTML elements")
 
     @property
     def respect_robots_txt(self) -> bool:
@@ -120,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def export_dir(self) -> Path:
         return self.home / "export"
+
+    @property
+    def corrections_path(self) -> Path:
+        return self.corrections_file or Path(str(DATA_DIR / "corrections.csv"))
 
     @classmethod
     def from_env(cls) -> Settings:

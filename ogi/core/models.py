@@ -170,3 +170,13 @@ class ParsedReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ParsedReport:
+        """The inverse of ``to_dict`` (a report that came back from a worker process)."""
+        d = dict(d)
+        d["facts"] = [Fact(**f) for f in d.get("facts") or []]
+        d["unplaced"] = [Unplaced(**u) for u in d.get("unplaced") or []]
+        d["checks"] = [CheckResult(**c) for c in d.get("checks") or []]
+        d["notes"] = list(d.get("notes") or [])
+        return cls(**d)

@@ -104,7 +104,59 @@ def decode_html_bytes(data: bytes, declared_charset: str | None = None) -> tuple
             return data.decode(codec), codec
         except UnicodeDecodeError:
             continue
+    mixed = _decode_segments(data)
+    if mixed is not None:
+        return mixed
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+MIXED_CODEC = "utf-8+gb18030"  # prefix of the codec name decode_html_bytes reports for a mixed page
+_SEGMENT = re.compile(rb"[^\n<]*(?:[\n<]|$)")
+
+
+def _decode_segments(data: bytes) -> tuple[str, str] | None:
+    """A page assembled from UTF-8 and GB18030 pieces (two templates, a pasted-in block), decoded
+    piece by piece: lines and markup split at "\\n" and "<", which are single bytes in both encodings
+    and never inside a multi-byte character. Each piece is tried strictly as UTF-8, then GB18030.
+    None when some piece is neither, or when nothing needed GB18030."""
+    out: list[str] = []
+    n_gb = n_pieces = 0
+    for m in _SEGMENT.finditer(data):
+        piece = m.group()
+        if not piece:
+            continue
+        n_pieces += 1
+        try:
+            out.append(piece.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            out.append(piece.decode("gb18030"))
+        except UnicodeDecodeError:
+            return None
+        n_gb += 1
+    if not n_gb:
+        return None
+    return "".join(out), f"{MIXED_CODEC} ({n_gb} of {n_pieces} pieces GB18030)"
+
+
+# C0 controls other than tab, newline, form feed and carriage return, and DEL: never content of a
+# web page (HTML makes them parse errors), and never a byte of a multi-byte UTF-8, GB18030 or Big5
+# character, so dropping them from the bytes cannot split a character.
+_CONTROL_BYTES = bytes([*range(0, 9), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+def drop_control_bytes(data: bytes) -> tuple[bytes, int, int]:
+    """``data`` without NUL and other control bytes, with how many NULs and other controls went.
+    Pages in UTF-16/32 (a BOM says so) are returned unchanged: there NUL bytes are halves of characters."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # (UTF-32 BOMs start the same)
+        return data, 0, 0
+    cleaned = data.translate(None, _CONTROL_BYTES)
+    if len(cleaned) == len(data):
+        return data, 0, 0
+    nuls = data.count(0)
+    return cleaned, nuls, len(data) - len(cleaned) - nuls
 
 
 def decode_html(data: bytes, declared_charset: str | None = None) -> str:
