@@ -23,6 +23,7 @@ import lxml.html
 from ogi.core.config import DATA_DIR
 from ogi.core.datafiles import open_text
 from ogi.core.jsstrings import unescape_js_string
+from ogi.fetch.listing_api import ParamRules, json_next_pages, script_api_pages
 
 RULES_CSV = DATA_DIR / "registry" / "discover_rules.csv"
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" "9")
@@ -35,7 +36,10 @@ _CREATE_PAGE = re.compile(
 
 
 _RULE_KINDS = {"report_title", "not_report", "next_page_text", "page_href", "attachment_ext",
-               "scope_summary", "scope_own"}
+               "scope_summary", "scope_own", "js_page_param", "js_size_param", "js_total_count",
+               "js_total_pages"}
+# Pages named at once from one listing's pager or API (the crawler's page cap applies after).
+_PAGER_LIMIT = 500
 
 
 @dataclass
@@ -54,6 +58,8 @@ class ReportLink:
 class Listing:
     reports: list[ReportLink] = field(default_factory=list)
     next_pages: list[str] = field(default_factory=list)
+    announced_pages: int | None = None  # how many pages the listing says it has, when it says
+    speculative: bool = False  # next_pages guessed (an API page without a count): follow while new
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +83,7 @@ class _Rules:
     page_href: tuple[re.Pattern, ...]
     attachment_ext: dict[str, str]
     scope: tuple[tuple[re.Pattern, str], ...]  # first match wins
+    params: ParamRules  # listing API parameters (page, size, totals)
 
 
 @lru_cache(maxsize=4)
@@ -104,6 +111,8 @@ def load_rules(path: Path | Traversable = RULES_CSV) -> _Rules:
         next_page_text=pats("next_page_text"), page_href=pats("page_href"),
         attachment_ext={r["pattern"].lower(): r["value"] for r in groups.get("attachment_ext", [])},
         scope=scope,
+        params=ParamRules(page=pats("js_page_param"), size=pats("js_size_param"),
+                          total_count=pats("js_total_count"), total_pages=pats("js_total_pages")),
     )
 
 
@@ -222,11 +231,16 @@ def parse_listing(html: str, base_url: str) -> Listing:
         except json.JSONDecodeError:
             data = None
         if data is not None:
-            for title, href, date in _json_items(data):
+            items = _json_items(data)
+            for title, href, date in items:
                 link = _report_link(_clean(title), href, base_url, date[:10] if date else None)
                 if link and link.url not in reports:
                     reports[link.url] = link
-            return Listing(reports=list(reports.values()), next_pages=pages)
+            paging = json_next_pages(data, base_url, len(items), rules.params, limit=_PAGER_LIMIT)
+            for u in paging.urls:
+                add_page(u)
+            return Listing(reports=list(reports.values()), next_pages=pages,
+                           announced_pages=paging.announced_pages, speculative=paging.speculative)
 
     text = _unescape_js(html)
     doc = _parse_html(text)
@@ -248,12 +262,24 @@ def parse_listing(html: str, base_url: str) -> Listing:
             len(label) <= 4 and any(p.search(target) for p in rules.page_href)
         ):
             add_page(target)
+    announced: int | None = None
     # TRS/WCM: createPageHTML(pageCount, currentPage, "index", "html") writes the pager at run time.
     for m in _CREATE_PAGE.finditer(text):
         count, current, prefix, suffix = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-        for n in range(current + 1, min(count, current + 200)):
+        announced = max(announced or 0, count)
+        for n in range(current + 1, min(count, current + _PAGER_LIMIT)):
             add_page(urljoin(base_url, f"{prefix}_{n}.{suffix}"))
-    return Listing(reports=list(reports.values()), next_pages=pages)
+    # Pages only a script fetches: the listing API it calls with a page number.
+    scripts = [s.text for s in doc.iter("script") if s.text and not s.get("src")]
+    if "<" not in text[:200]:  # the listing itself is a script
+        scripts.append(text)
+    paging = script_api_pages(scripts, base_url, rules.params, limit=_PAGER_LIMIT)
+    for u in paging.urls:
+        add_page(u)
+    if paging.announced_pages:
+        announced = max(announced or 0, paging.announced_pages)
+    return Listing(reports=list(reports.values()), next_pages=pages, announced_pages=announced,
+                   speculative=paging.speculative and not paging.announced_pages)
 
 
 def _ext_of(name: str) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ogi.core.config import DATA_DIR
 from ogi.core.datafiles import open_text
+from ogi.fetch.sites import try_origin
 
 REGISTRY_CSV = DATA_DIR / "registry" / "agencies.csv"
 KINDS = {"government", "department"}
@@ -42,8 +43,18 @@ class Agency:
     hints: dict[str, Any] = field(default_factory=dict)  # e.g. {"title_contains": "洪泽", "portal": ...}
 
     def hosts(self) -> set[str]:
-        """Hosts the crawler may visit for this agency (its listing pages' hosts)."""
+        """The hosts (``host[:port]``) of this agency's listing pages."""
         return {h for h in (urlsplit(u).netloc.lower() for u in self.listing_urls) if h}
+
+    def origins(self) -> list[str]:
+        """The origins (``scheme://host:port``) of this agency's listing pages, in registry order;
+        crawl tasks are made per origin (``ogi.fetch.schedule``)."""
+        out: list[str] = []
+        for u in self.listing_urls:
+            o = try_origin(u)
+            if o and o not in out:
+                out.append(o)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

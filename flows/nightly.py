@@ -17,16 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
 from ogi.core import progress
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from ogi.fetch.archive import Archive
-from ogi.fetch.crawl import crawl_agency
-from ogi.fetch.http_client import PoliteClient
-from ogi.fetch.registry import Agency, load_registry
+from ogi.fetch.registry import load_registry
 from ogi.fetch.universe import load_universe, universe_agency_rows
+from ogi.flows.crawl import CrawlOutcome, crawl_registry
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
 from ogi.store import loader
@@ -39,18 +37,6 @@ from ogi.store.export import export_all
 def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Same bytes + same code versions → same result, across runs (the default policy keys on run id)."""
     return f"doc-{parameters['sha256']}-x{EXTRACTOR_VERSION}-t{TRANSFORM_VERSION}"
-
-
-@task(name="crawl-agency", cache_policy=NO_CACHE, log_prints=True)
-def crawl_task(agency: dict[str, Any], home: str, known: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Discover and fetch one agency's reports into the content-addressed archive."""
-    settings = Settings.from_env_with_home(Path(home))
-    ag = Agency.from_dict(agency)
-    client = PoliteClient(settings, allowed_hosts=ag.hosts())
-    try:
-        return crawl_agency(ag, client, Archive(settings.archive_dir), known).to_dict()
-    finally:
-        client.close()
 
 
 @task(
@@ -69,18 +55,29 @@ def process_task(
     )
 
 
-def _known_urls(con) -> dict[str, dict[str, dict[str, Any]]]:
-    """agency → URL → last good fetch (sha256, etag, last_modified): lets the crawler ask 'changed
-    since?'. Grouped by agency so that each crawl task carries its own URLs, not the whole table."""
-    rows = con.execute(
-        """SELECT agency_id, url, sha256, etag, last_modified FROM (
+def _known_urls(con):
+    """A lookup agency ids → URL → last good fetch (sha256, etag, last_modified), so the crawler can
+    ask 'changed since?'. The latest fetches are kept once in a temporary table sorted by agency,
+    and each crawl job reads only its own agencies' rows: the flow never holds them all."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _known_urls AS
+           SELECT agency_id, url, sha256, etag, last_modified FROM (
                SELECT *, row_number() OVER (PARTITION BY agency_id, url ORDER BY fetched_at DESC) AS rn
-               FROM fetches WHERE sha256 IS NOT NULL) WHERE rn = 1"""
-    ).fetchall()
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for agency_id, url, sha, etag, last_modified in rows:
-        out.setdefault(agency_id, {})[url] = {"sha256": sha, "etag": etag, "last_modified": last_modified}
-    return out
+               FROM fetches WHERE sha256 IS NOT NULL) WHERE rn = 1 ORDER BY agency_id"""
+    )
+
+    def known_for(agency_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        out: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in agency_ids}
+        if not agency_ids:
+            return out
+        rows = con.execute(
+            "SELECT agency_id, url, sha256, etag, last_modified FROM _known_urls WHERE agency_id IN "
+            f"({', '.join('?' * len(agency_ids))})", agency_ids).fetchall()
+        for agency_id, url, sha, etag, last_modified in rows:
+            out[agency_id][url] = {"sha256": sha, "etag": etag, "last_modified": last_modified}
+        return out
+
+    return known_for
 
 
 @flow(name="ogi-nightly", log_prints=True)
@@ -102,7 +99,7 @@ def nightly(
     logger = get_run_logger()
     settings = Settings.from_env_with_home(Path(home)) if home else Settings.from_env()
     agencies = load_registry(Path(registry) if registry else None, base_url=base_url)
-    archive = Archive(settings.archive_dir)
+    archive = Archive.from_settings(settings)
 
     con = connect(settings.db_path)
     try:
@@ -120,18 +117,14 @@ def nightly(
             replace_table(con, table, rows)
         # reviewed corrections: their own layer beside the facts (a malformed file stops here, named)
         replace_table(con, "corrections", read_corrections(settings.corrections_path))
-        known = _known_urls(con)
 
-        # discover + fetch: one task per agency, given only its own URLs' validators
-        futures = [crawl_task.submit(a.to_dict(), str(settings.home), known.get(a.agency_id, {}))
-                   for a in agencies]
-        crawls = []
-        with progress.track("crawl", len(futures)) as advance:
-            for f in futures:
-                crawls.append(f.result())
-                advance(1)
-        fetch_rows = [d for c in crawls for d in c["documents"]]
-        loader.record_fetches(con, run_id, fetch_rows)
+        # discover + fetch: one task per host at a time (the host's one politeness gate), each
+        # result recorded in fetches the moment its task ends
+        with progress.track("crawl", len(agencies)) as advance:
+            crawls = crawl_registry(agencies, settings, known_for=_known_urls(con),
+                                    record=lambda rows: loader.record_fetches(con, run_id, rows),
+                                    progress=advance)
+        fetch_rows = crawls.documents
 
         # extract + normalize + validate: one task per document not yet loaded with these versions
         stored = loader.stored_versions(con)
@@ -187,7 +180,7 @@ def nightly(
         con.close()
 
 
-def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, Any]:
+def _summary(con, run_id, crawls: CrawlOutcome, outcomes, quarantined, settings) -> dict[str, Any]:
     new_docs = list(outcomes.get("loaded", [])) + list(outcomes.get("replaced", []))
     touched = new_docs + [s for k in ("quarantined", "container", "kept") for s in outcomes.get(k, [])]
     facts_new = 0
@@ -207,14 +200,12 @@ def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, 
              (SELECT count(*) FROM checks WHERE status = 'failed' AND severity = 'error'),
              (SELECT count(*) FROM unplaced)"""
     ).fetchone()
-    fetch_errors = [
-        {"url": d["url"], "error": d.get("error")} for c in crawls for d in c["documents"] if d.get("outcome") == "error"
-    ]
-    broken = [{"agency_id": c["agency_id"], "reason": c.get("broken_reason")} for c in crawls if c.get("broken")]
+    fetch_errors = crawls.fetch_errors
+    broken = crawls.broken_sources
     return {
         "run_id": run_id,
-        "agencies": len(crawls),
-        "reports_found": sum(len(c["documents"]) for c in crawls),
+        "agencies": crawls.agencies,
+        "reports_found": crawls.reports_found,
         "documents_processed": len(touched),
         "parsed": len(new_docs),
         "quarantined": quarantined,
@@ -224,6 +215,9 @@ def _summary(con, run_id, crawls, outcomes, quarantined, settings) -> dict[str, 
         "identity_failures": failed_new,
         "fetch_errors": fetch_errors,
         "broken_sources": broken,
+        "crawl_warnings": crawls.warnings,  # listing page caps, hosts given up, robots.txt trouble
+        "skipped_reports": crawls.skipped,  # reposts of other agencies' reports kept out, with why
+        "crawl": {"tasks": crawls.tasks, "hosts": crawls.hosts},
         "nothing_changed": not touched and not fetch_errors,
         "totals": {
             "documents_loaded": totals[0], "documents_quarantined": totals[1], "facts": totals[2],

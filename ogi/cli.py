@@ -36,6 +36,14 @@ def _print_summary(summary: dict, out=sys.stdout) -> None:
         p(f"  fetch errors            {len(summary['fetch_errors'])}")
         for e in summary["fetch_errors"]:
             p(f"    - {e['url']}: {e['error']}")
+    if summary.get("crawl_warnings"):
+        p(f"  crawl warnings          {len(summary['crawl_warnings'])}")
+        for w in summary["crawl_warnings"]:
+            p(f"    - {w['url']}: {w['error']}")
+    if summary.get("skipped_reports"):
+        p(f"  reports kept out        {len(summary['skipped_reports'])}  (other agencies' reports in a column)")
+        for k in summary["skipped_reports"]:
+            p(f"    - {k['url']}: {k['reason']}")
     if summary.get("broken_sources"):
         p(f"  broken sources          {len(summary['broken_sources'])}")
         for b in summary["broken_sources"]:

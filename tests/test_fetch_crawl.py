@@ -10,13 +10,13 @@ import pytest
 
 from ogi.core.config import DATA_DIR, Settings
 from ogi.fetch.archive import Archive, sha256_of
-from ogi.fetch.crawl import AgencyCrawl, crawl_agency
-from ogi.fetch.http_client import PoliteClient
+from ogi.fetch.crawl import AgencyCrawl, SiteCrawl
 from ogi.fetch.registry import Agency, load_registry
+from ogi.fetch.schedule import crawl_locally
 from tests.fixtures_sites.fault_server import SITES_DIR, reset_connection, send, serve
 
 FAST = dict(http_timeout_s=0.5, http_retries=2, http_backoff_s=0.01, per_host_min_interval_s=0.0,
-            http_max_bytes=1_000_000)
+            http_max_bytes=1_000_000, host_failure_limit=100)
 
 
 @pytest.fixture
@@ -30,13 +30,25 @@ def _agency(site, path: str, **kw) -> Agency:
                   level="county", division_code="990321", listing_urls=[site.url(path)], **kw)
 
 
-def _crawl(agency: Agency, tmp_path: Path, known=None) -> AgencyCrawl:
-    settings = Settings(home=tmp_path, **FAST)
-    with PoliteClient(settings, agency.hosts()) as client:
-        result = crawl_agency(agency, client, Archive(settings.archive_dir), known)
-    # What the flow ships between tasks must survive a round trip through plain data.
-    assert AgencyCrawl.from_dict(result.to_dict()) == result
-    return result
+def _crawl(agency: Agency, tmp_path: Path, known=None, **settings_over) -> AgencyCrawl:
+    """The agency's crawl as the flow runs it (one task per origin; documents on other origins
+    routed to theirs), folded into one record: listing visits, documents, notes, broken."""
+    settings = Settings(home=tmp_path, **{**FAST, **settings_over})
+    results = crawl_locally([agency], settings, Archive(settings.archive_dir),
+                            known_for=lambda ids: {i: dict(known or {}) for i in ids})
+    merged = AgencyCrawl(agency.agency_id)
+    for site, kept_out in results:
+        # What the flow ships between tasks must survive a round trip through plain data.
+        assert SiteCrawl.from_dict(site.to_dict()) == site
+        for c in site.agencies:
+            merged.listing_pages += c.listing_pages
+            merged.documents += c.documents
+            merged.notes += c.notes
+            merged.reposts += c.reposts
+            merged.broken, merged.broken_reason = c.broken, c.broken_reason
+        merged.documents += site.documents
+        merged.notes += site.notes + kept_out
+    return merged
 
 
 def _known(crawl: AgencyCrawl) -> dict[str, dict]:
@@ -64,7 +76,8 @@ def test_trs_site_paging_attachments_and_outside_host(site, tmp_path):
         "t20200115_55.html": ("page", 2019, "new", "text/html"),
     }
     outside = docs["t20240101_1.html"]
-    assert outside.error == "host not allowed: outside.invalid" and outside.sha256 is None
+    assert outside.error == (f"host not allowed: outside.invalid:80 is not on the site of {site.base_url[7:]} "
+                             "(the agency's attachment_hosts hint can allow it)") and outside.sha256 is None
     assert docs["t20200115_55.html"].scope == "本级政府汇总"
     pdf = docs["P020250120123.pdf"]
     assert pdf.parent_url == docs["t20250120_123.html"].url and pdf.filename.endswith(".pdf")
@@ -92,12 +105,12 @@ def test_gbk_table_listing_with_next_page_and_direct_pdf(site, tmp_path):
 
 
 def test_json_listing(site, tmp_path):
-    crawl = _crawl(_agency(site, "/json/api/list.json"), tmp_path)
+    crawl = _crawl(_agency(site, "/json/api/list.json", name="试验区管委会"), tmp_path)
     assert [(d.url, d.report_year, d.outcome) for d in crawl.documents] == [(site.url("/json/art/2024.html"), 2024, "new")]
 
 
 def test_title_regex_hint_narrows_a_shared_listing(site, tmp_path):
-    ag = _agency(site, "/gbk/xxgk/nb/index.html", hints={"title_regex": "2023年"})
+    ag = _agency(site, "/gbk/xxgk/nb/index.html", name="样例市交通运输局", hints={"title_regex": "2023年"})
     assert [d.report_year for d in _crawl(ag, tmp_path).documents] == [2023]
 
 
@@ -118,7 +131,7 @@ def _archive_state(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def test_second_run_not_modified_then_revision_then_failure(site, tmp_path):
-    ag = _agency(site, "/gbk/xxgk/nb/index.html")
+    ag = _agency(site, "/gbk/xxgk/nb/index.html", name="样例市交通运输局")
     first = _crawl(ag, tmp_path)
     second = _crawl(ag, tmp_path, _known(first))
     assert {d.outcome for d in second.documents} == {"not_modified"}
@@ -150,7 +163,7 @@ def test_second_run_not_modified_then_revision_then_failure(site, tmp_path):
 
 
 def test_unchanged_when_server_ignores_conditional_requests(site, tmp_path):
-    ag = _agency(site, "/json/api/list.json")
+    ag = _agency(site, "/json/api/list.json", name="试验区管委会")
     first = _crawl(ag, tmp_path)
     known = {u: {**k, "etag": None} for u, k in _known(first).items()}  # nothing to be conditional on
     again = _crawl(ag, tmp_path, known)

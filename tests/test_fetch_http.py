@@ -13,7 +13,7 @@ from ogi.fetch.http_client import PoliteClient, parse_retry_after
 from tests.fixtures_sites.fault_server import reset_connection, send, serve
 
 FAST = dict(http_timeout_s=0.3, http_retries=2, http_backoff_s=0.01, per_host_min_interval_s=0.0,
-            http_max_bytes=100_000, http_max_redirects=3)
+            http_max_bytes=100_000, http_max_redirects=3, host_failure_limit=100)
 
 
 def _settings(tmp_path: Path, **over) -> Settings:
@@ -28,7 +28,7 @@ def site():
 
 @pytest.fixture
 def client(site, tmp_path):
-    c = PoliteClient(_settings(tmp_path), {site.base_url.split("//")[1]})
+    c = PoliteClient(_settings(tmp_path), site.base_url)
     yield c
     c.close()
 
@@ -96,13 +96,20 @@ def test_429_honours_retry_after(site, client):
     assert calls[1] - calls[0] >= 0.95  # waited as told, not the 0.01 s backoff
 
 
-def test_retry_after_is_capped(site, tmp_path):
+def test_retry_after_past_the_cap_leaves_the_host_alone(site, tmp_path):
     site.routes["/limited"] = lambda h: send(h, 429, b"", {"Retry-After": "3600"})
-    with PoliteClient(_settings(tmp_path, http_retries=1), {site.base_url.split("//")[1]},
-                      retry_after_cap_s=0.2) as c:
+    site.routes["/other"] = lambda h: send(h, 200, b"fine")
+    with PoliteClient(_settings(tmp_path, http_retries=3, retry_after_cap_s=0.2), site.base_url) as c:
         t0 = time.monotonic()
         res = c.get(site.url("/limited"))
-    assert res.status == 429 and "http 429" in res.error and time.monotonic() - t0 < 2
+        other = c.get(site.url("/other"))
+        state = c.state()
+    assert res.status == 429 and res.attempts == 1 and time.monotonic() - t0 < 1
+    assert res.error == "http 429, Retry-After 3600 s (over the cap of 0.2 s) (after 1 attempt)"
+    # the host asked us to go away: its other URLs are not requested tonight, and say why
+    assert other.attempts == 0 and site.count("/other") == 0
+    assert other.error == "host skipped: asked to wait 3600 s (http 429 Retry-After), more than this crawl waits for one host"
+    assert state.down_reason and state.retry_after_spent_s == 0
 
 
 def test_parse_retry_after_forms():
@@ -153,19 +160,29 @@ def test_redirect_is_followed_and_final_url_kept(site, client):
     assert res.ok and res.final_url == site.url("/new") and res.content == b"moved here"
 
 
-def test_redirect_to_outside_host_is_refused(site, client):
-    site.routes["/out"] = lambda h: send(h, 302, b"", {"Location": "http://outside.invalid/x"})
-    res = client.get(site.url("/out"))
-    assert res.error == "redirect to host not allowed: http://outside.invalid/x (after 1 attempt)"
+def test_redirect_off_the_origin_is_refused(site, client):
+    with serve() as other:
+        site.routes["/out"] = lambda h: send(h, 302, b"", {"Location": "http://outside.invalid/x"})
+        site.routes["/port"] = lambda h: send(h, 302, b"", {"Location": other.url("/trs/zfxxgknb/index.html")})
+        res = client.get(site.url("/out"))
+        assert res.error == f"redirect leaves {site.base_url[7:]}: http://outside.invalid/x (after 1 attempt)"
+        res = client.get(site.url("/port"))  # the same host, another port
+        assert res.error.startswith(f"redirect leaves {site.base_url[7:]}: {other.base_url}/") and other.hits == []
 
 
-def test_outside_host_is_never_requested(site, tmp_path):
-    with serve() as other, PoliteClient(_settings(tmp_path), {site.base_url.split("//")[1]}) as c:
-        outside = other.url("/trs/zfxxgknb/index.html").replace("127.0.0.1", "localhost")
-        res = c.get(outside)
-        assert res.error.startswith("host not allowed") and res.attempts == 0 and other.hits == []
-        c.allow_host(outside)  # e.g. an attachment server linked from an allowed page
-        assert c.get(outside).ok
+def test_other_origins_are_never_requested(site, tmp_path):
+    """Same scheme, host and port only: another port of the same host, another name for it and
+    another scheme are other origins (their own crawl task's business)."""
+    with serve() as other, PoliteClient(_settings(tmp_path), site.base_url) as c:
+        port = site.base_url.rsplit(":", 1)[1]
+        for url in (other.url("/trs/zfxxgknb/index.html"),
+                    site.url("/x").replace("127.0.0.1", "localhost"),
+                    site.url("/x").replace("http://", "https://"),
+                    "ftp://127.0.0.1/x"):
+            res = c.get(url)
+            assert res.error.startswith("host not allowed") and res.attempts == 0, url
+        assert other.hits == [] and site.hits == []
+        assert c.is_allowed(f"http://127.0.0.1:{port}/any/path") and c.is_allowed(f"HTTP://127.0.0.1:{port}/")
 
 
 def test_oversized_response_is_abandoned(site, client):
@@ -199,7 +216,7 @@ def test_gbk_page_decoded_from_meta_charset(site, client):
 
 def test_per_host_min_interval(site, tmp_path):
     site.routes["/tick"] = lambda h: send(h, 200, b"t")
-    with PoliteClient(_settings(tmp_path, per_host_min_interval_s=0.2), {site.base_url.split("//")[1]}) as c:
+    with PoliteClient(_settings(tmp_path, per_host_min_interval_s=0.2), site.base_url) as c:
         t0 = time.monotonic()
         for _ in range(3):
             assert c.get(site.url("/tick")).ok
@@ -220,7 +237,7 @@ def test_concurrency_cap_per_host(site, tmp_path):
             active[0] -= 1
         send(h, 200, b"b")
     site.routes["/busy"] = busy
-    with PoliteClient(_settings(tmp_path, per_host_concurrency=2), {site.base_url.split("//")[1]}) as c:
+    with PoliteClient(_settings(tmp_path, per_host_concurrency=2), site.base_url) as c:
         threads = [threading.Thread(target=c.get, args=(site.url("/busy"),)) for _ in range(6)]
         for t in threads:
             t.start()
@@ -245,7 +262,7 @@ def test_robots_txt_group_for_our_agent_and_crawl_delay(site, tmp_path):
     site.routes["/robots.txt"] = lambda h: send(
         h, 200, b"User-agent: ogi\nDisallow: /nb/draft\nCrawl-delay: 1\n\nUser-agent: *\nDisallow: /\n")
     site.routes["/nb/index.html"] = lambda h: send(h, 200, b"<html>list</html>")
-    with PoliteClient(_settings(tmp_path), {site.base_url.split("//")[1]}) as c:
+    with PoliteClient(_settings(tmp_path), site.base_url) as c:
         assert not c.get(site.url("/nb/draft1.html")).ok
         t0 = time.monotonic()
         assert c.get(site.url("/nb/index.html")).ok and c.get(site.url("/nb/index.html")).ok

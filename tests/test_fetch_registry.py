@@ -1,16 +1,13 @@
-"""Registry loading, division codes from the divisions package, the expected universe, the archive."""
+"""Registry loading, division codes from the divisions package, the expected universe."""
 
 from __future__ import annotations
 
 import csv
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
 from ogi.core.config import DATA_DIR
-from ogi.fetch.archive import Archive, sha256_of
 from ogi.fetch.registry import REGISTRY_CSV, Agency, RegistryError, load_registry, resolve_division_code
 from ogi.fetch.universe import UNIVERSE_CSV, expected_governments, expected_report_rows, load_universe
 
@@ -92,31 +89,3 @@ def test_registry_government_ids_follow_the_universe():
         for row in csv.DictReader(fh):
             if row["kind"] == "government" and re.fullmatch(r"gov-\d{6}", row["agency_id"]):
                 assert row["agency_id"] in universe
-
-
-def test_archive_put_get_never_overwrites(tmp_path: Path):
-    archive = Archive(tmp_path / "a")
-    sha = archive.put(b"%PDF-1.4 report")
-    assert sha == sha256_of(b"%PDF-1.4 report") and archive.has(sha)
-    path = archive.path(sha)
-    assert path.parent.parent.parent == tmp_path / "a" and archive.get(sha) == b"%PDF-1.4 report"
-    mtime = path.stat().st_mtime_ns
-    assert archive.put(b"%PDF-1.4 report") == sha and path.stat().st_mtime_ns == mtime
-    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
-    with pytest.raises(FileNotFoundError, match="not in the archive"):
-        archive.get("0" * 64)
-    with pytest.raises(ValueError, match="not a sha256"):
-        archive.path("../../etc/passwd")
-
-
-def test_archive_concurrent_puts_of_the_same_bytes(tmp_path: Path):
-    archive = Archive(tmp_path)
-    data = b"x" * 200_000
-    shas: list[str] = []
-    threads = [threading.Thread(target=lambda: shas.append(archive.put(data))) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert len(set(shas)) == 1 and archive.get(shas[0]) == data
-    assert [p.name for p in archive.path(shas[0]).parent.iterdir()] == [shas[0]]

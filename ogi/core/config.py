@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The package's reference data (codebook, labels, identities, registry, demo sites): data/ in a
@@ -74,6 +74,28 @@ class Settings(BaseSettings):
                                            ge=0)
     ignore_robots: bool = Field(False, validation_alias=_env("OGI_IGNORE_ROBOTS"),
                                 description="only for sites that permit this crawl")
+    # One wall clock per request attempt: connect, TLS, headers and body together (a server that
+    # drips its headers a byte at a time stays under every per-read timeout).
+    http_deadline_s: float = Field(60.0, validation_alias=_env("OGI_HTTP_DEADLINE"), gt=0)
+    # Retry-After: one wait is at most the cap; a host's waits together at most the budget per night.
+    # A host asking for more is left alone for the night (its URLs fail fast, with the reason).
+    retry_after_cap_s: float = Field(60.0, validation_alias=_env("OGI_RETRY_AFTER_CAP"), ge=0)
+    retry_after_budget_s: float = Field(300.0, validation_alias=_env("OGI_RETRY_AFTER_BUDGET"), ge=0)
+    # After this many requests in a row to one host fail (timeouts, resets, 5xx after retries),
+    # the host's remaining URLs fail fast for the night instead of each costing its deadline.
+    host_failure_limit: int = Field(4, validation_alias=_env("OGI_HOST_FAILURE_LIMIT"), ge=1)
+    # Listing pages visited per agency and listing; hitting the cap is recorded as a warning.
+    max_listing_pages: int = Field(50, validation_alias=_env("OGI_MAX_LISTING_PAGES"), ge=1)
+    # Crawl tasks (one host each, never two at once for one host) in flight at once in the flow,
+    # and agencies per task (a big host's agencies go in several tasks, one after the other).
+    crawl_parallel_sites: int = Field(8, validation_alias=_env("OGI_CRAWL_SITES"), ge=1)
+    crawl_chunk_agencies: int = Field(100, validation_alias=_env("OGI_CRAWL_CHUNK"), ge=1)
+    # Where raw documents are archived: an fsspec URL (file:///…, s3://bucket/prefix); default
+    # file://<home>/archive. S3 endpoint and credentials: these, else the usual AWS_* variables.
+    archive_url: str | None = Field(None, validation_alias=_env("OGI_ARCHIVE"))
+    s3_endpoint_url: str | None = Field(None, validation_alias=_env("OGI_S3_ENDPOINT"))
+    s3_access_key_id: str | None = Field(None, validation_alias=_env("OGI_S3_KEY"))
+    s3_secret_access_key: SecretStr | None = Field(None, validation_alias=_env("OGI_S3_SECRET"))
     # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
     # results on a first run over millions of documents (each batch is loaded before the next starts).
     process_batch_size: int = Field(64, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
@@ -126,7 +148,13 @@ class Settings(BaseSettings):
 
     @property
     def archive_dir(self) -> Path:
+        """The default local archive (used when ``archive_url`` is not set)."""
         return self.home / "archive"
+
+    @property
+    def archive_location(self) -> str:
+        """The archive's fsspec URL: ``archive_url``, else ``file://<home>/archive``."""
+        return self.archive_url or self.archive_dir.resolve().as_uri()
 
     @property
     def export_dir(self) -> Path:

@@ -1,24 +1,30 @@
 """JavaScript string literals: find them in a script and unescape their bodies.
 
 Portals deliver report pages and listings as HTML inside JS strings; the crawler (links) and the
-extractor (tables) read them the same way, so the primitive lives below both."""
+extractor (tables) read them the same way, so the primitive lives below both. Whatever a portal
+serves: an escape that names no character is kept as written (never raises)."""
 
 from __future__ import annotations
 
 import re
 
-_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,8}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+_MAX_CODE_POINT = 0x10FFFF
 
 
 def unescape_js_string(body: str) -> str:
     """The value of a JS/JSON string literal's body (quotes removed): \\n, \\", \\/, four-digit
-    \\u escapes (\\u4e2d) and \\u{...}, surrogate pairs, \\x escapes, line continuations."""
+    \\u escapes (\\u4e2d) and \\u{...}, surrogate pairs, \\x escapes, line continuations.
+
+    An escape beyond Unicode (``\\u{110000}``) is kept literally, as a browser shows the broken
+    script's text; lone surrogates become U+FFFD."""
 
     def one(m: re.Match[str]) -> str:
         e = m.group(1)
         if e.startswith("u{"):
-            return chr(int(e[2:-1], 16))
+            cp = int(e[2:-1], 16)
+            return chr(cp) if cp <= _MAX_CODE_POINT else m.group(0)
         if e[0] == "u" and len(e) == 5:
             return chr(int(e[1:], 16))
         if e[0] == "x" and len(e) == 3:

@@ -1,9 +1,10 @@
 """A loopback web server for crawler tests: static fixture sites plus scripted faults.
 
 Static files under this directory are served with a strong ETag (sha256 of the bytes) and honour
-``If-None-Match`` (→ 304). ``routes`` maps a path to a function that writes the response itself,
-so a test can script timeouts, 5xx runs, 429s, resets, redirect loops and oversized bodies, and
-can change a page's content between two crawls. Every request's path is logged in ``hits``.
+``If-None-Match`` (→ 304). ``routes`` maps a path (with its query, or without one for any query)
+to a function that writes the response itself, so a test can script timeouts, 5xx runs, 429s,
+resets, redirect loops, oversized bodies and listing APIs, and can change a page's content
+between two crawls. Every request's path is logged in ``hits``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _make_handler(state: FixtureServer):
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             path = self.path.split("#")[0]
             state.hits.append(path)
-            route = state.routes.get(path)
+            route = state.routes.get(path) or state.routes.get(path.split("?")[0])
             if route is not None:
                 route(self)
                 return
