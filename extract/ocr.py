@@ -46,12 +46,15 @@ class CellBox:
 def _recogniser():
     """RapidOCR's bundled Chinese text recogniser alone (loaded once per process). No detector
     and no angle classifier: text lines are cut out by ink projection, which keeps lone digits
-    and costs a fraction of the detector's time and memory."""
-    from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
-    from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
-    from rapidocr_onnxruntime.utils import read_yaml, update_model_path
+    and costs a fraction of the detector's time and memory.
 
-    return TextRecognizer(update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))["Rec"])
+    RapidOCR 3.x builds its recogniser's configuration (model shipped in the wheel, engine
+    settings) inside ``RapidOCR``; ``_load_rec_model`` is the one place that does it, so we ask it
+    rather than copy its wiring. The detector and classifier are never loaded."""
+    from rapidocr import RapidOCR
+
+    engine = RapidOCR(params={"Global.log_level": "warning", "Global.use_det": False, "Global.use_cls": False})
+    return engine._load_rec_model()
 
 
 def recognise_strips(strips: list[np.ndarray], batch: int = REC_BATCH) -> list[tuple[str, float]]:
@@ -71,13 +74,16 @@ def recognise_strips(strips: list[np.ndarray], batch: int = REC_BATCH) -> list[t
     out: list[tuple[str, float]] = [("", 0.0)] * len(strips)
     for start in range(0, len(strips), batch):
         idx = order[start : start + batch]
-        width = int(math.ceil(height * max(MIN_STRIP_RATIO, max(ratios[i] for i in idx))))
+        max_ratio = max(MIN_STRIP_RATIO, max(ratios[i] for i in idx))
+        width = int(math.ceil(height * max_ratio))
         arr = np.zeros((len(idx), 3, height, width), dtype=np.float32)  # 0 = mid grey after scaling
         for j, i in enumerate(idx):
             w = max(1, min(width, int(math.ceil(height * ratios[i]))))
             img = cv2.resize(strips[i], (w, height)).astype(np.float32) / 127.5 - 1.0
             arr[j, :, :, :w] = img.transpose(2, 0, 1)
-        for j, (text, score) in zip(idx, rec.postprocess_op(rec.session(arr)[0]), strict=True):
+        lines, _ = rec.postprocess_op(rec.session(arr), False, wh_ratio_list=[ratios[i] for i in idx],
+                                      max_wh_ratio=max_ratio)
+        for j, (text, score) in zip(idx, lines, strict=True):
             out[j] = (str(text), float(score))
     return out
 
