@@ -320,3 +320,26 @@ def test_s4_row_labelled_with_the_section_title_or_a_count_word():
         assert len(report.facts) == 15 and not report.unplaced, label
     report = parse_report(_doc([RawTable(0, [*header, ["预算执行情况", *values]])], "本年制发件数"))
     assert not report.facts and len(report.unplaced) == 15
+
+
+def test_s4_caption_line_above_the_grid_is_not_its_value_row():
+    """A spreadsheet's 填报单位 / 单位 line sits above 四's header: words only, so it is a caption
+    (noted), and the real row of numbers below the header is the one placed."""
+    values = [str(i) for i in range(1, 16)]
+    width = len(S4_HEADER[0])
+    caption = ["填报单位：某某区教育局", *[None] * (width - 2), "单位：件"]
+    title = ["四、政府信息公开行政复议、行政诉讼情况", *[None] * (width - 1)]
+    report = parse_report(_doc([RawTable(0, [title, caption, *S4_HEADER, values], page=4)], "本年制发件数"))
+    cells = _cells(report)
+    assert [cells[("s4.cases", c)][0] for c in CB.cols("s4", "2021")] == values
+    assert all(u.reason for u in report.unplaced)  # the caption's words: unplaced with a reason, or noted
+
+
+def test_s4_caption_spread_over_the_grid_width_is_noted_not_placed():
+    """The same caption as a spreadsheet gives it (one cell per column, merged): noted, not placed."""
+    values = [str(i) for i in range(1, 16)]
+    caption = ["填报单位：某某区教育局", *[""] * 13, "单位：件"]
+    report = parse_report(_doc([RawTable(0, [caption, *S4_HEADER, values], page=4)], "本年制发件数"))
+    cells = _cells(report)
+    assert [cells[("s4.cases", c)][0] for c in CB.cols("s4", "2021")] == values
+    assert any("read as a caption" in n and "填报单位" in n for n in report.notes), report.notes

@@ -287,7 +287,14 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
                                          for t in labels):
             labels = []  # the section's own title as the label of its only row (四's 案件数量)
         if not labels and single_row:
-            if any(_nonblank(t) for _, t in values):
+            said = [parse_value(t, signed=True)[1] for _, t in values if _nonblank(t)]
+            if said and all(s == ValueStatus.UNREADABLE for s in said):
+                # only words, no number and no dash: a caption line above the grid (填报单位：…,
+                # 单位：件), never the section's value row — the real one may still follow
+                placer.out.notes.append(f"{grid.section}: a row of text only read as a caption, not as values: "
+                                        f"{' '.join(t for _, t in values if _nonblank(t))[:60]!r}")
+                continue
+            if said:
                 placer.place_row(row, single_row[0], "", 1.0, cols, values)
             continue
         if not labels:
