@@ -343,3 +343,25 @@ def test_s4_caption_spread_over_the_grid_width_is_noted_not_placed():
     cells = _cells(report)
     assert [cells[("s4.cases", c)][0] for c in CB.cols("s4", "2021")] == values
     assert any("read as a caption" in n and "填报单位" in n for n in report.notes), report.notes
+
+
+def test_s2_value_left_of_a_wide_header_is_placed_but_never_certain():
+    """A borderless sub-table read with its columns cut too far right: the number sits under
+    信息内容, the value column is blank. Placed from where it is, confidence lowered, noted — a
+    blank with full confidence beside a number is the silent wrong this guards against."""
+    rows = [["", "", "第二十条第（五）项"], ["", "信息内容", "本年处理决定数量"], ["行政许可", "454", ""]]
+    report = parse_report(_doc([RawTable(0, rows, page=1)], "本年制发件数 本年处理决定数量"))
+    fact = next(f for f in report.facts if f.row_code == "s2.licensing")
+    assert (fact.value, fact.col_index, fact.confidence) == (454, 1, 0.5)
+    assert any("misregistered" in n and "454" in n for n in report.notes), report.notes
+
+
+def test_a_number_glued_into_a_row_label_lowers_that_rows_confidence():
+    """Cell text run across a row boundary ('…过程性信息\\n7\\n…') puts a neighbour's number in the
+    label: the row's values may belong to a neighbour, so none of them is certain."""
+    body = [(labels[:], v) for labels, v in S3_2021_BODY]
+    body[10] = (["", "", "6.属于四类过程性信息\n7\n、属于行政执法案"], 19)
+    report = parse_report(_doc([RawTable(0, _s3_rows(body))], "本年制发件数"))
+    shaky = [f for f in report.facts if f.confidence < 1]
+    assert shaky and {f.row_label_raw for f in shaky} == {"6.属于四类过程性信息\n7\n、属于行政执法案"}
+    assert all(f.confidence == 1 for f in report.facts if f.row_code == "s3.total")

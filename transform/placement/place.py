@@ -65,6 +65,26 @@ def _is_label_like(text: str) -> bool:
     return len(_CJK.findall(text)) >= 2
 
 
+MISREGISTERED_CONFIDENCE = 0.5  # a row whose label holds a value: placed, flagged, never certain
+
+
+def _values_among_labels(row_raw: str) -> list[str]:
+    """Pieces of a row's label text (cells, lines) that are values: a count, a dash, 无."""
+    pieces = (p.strip() for part in row_raw.split(" / ") for p in part.splitlines())
+    return [p for p in pieces if p and parse_value(p, signed=True)[1] not in (ValueStatus.UNREADABLE,
+                                                                              ValueStatus.BLANK)]
+
+
+def numbers_in_label_columns(cells: Sequence[tuple[int, str]], first_value_col: int) -> list[tuple[int, str]]:
+    """Bare numbers in the label columns of a row that has a label: a value the reader put left of
+    its column (never a page number, which is a row of its own and printed "- 5 -" or "第5页")."""
+    labels = _label_cells([(j, t) for j, t in cells if j < first_value_col])
+    if not labels:
+        return []
+    return [(j, t.strip()) for j, t in cells if j < first_value_col and _nonblank(t) and _NOISE_LABEL.match(t)
+            and re.fullmatch(r"\s*\d+\s*", t)]
+
+
 def split_label_values(cells: Sequence[tuple[int, str]], first_value_col: int) -> tuple[list[str], list[tuple[int, str]]]:
     """Label texts and value cells of one row; a label spilling into the first value columns (text
     extractors, long labels) is taken back into the labels."""
@@ -145,13 +165,28 @@ class _Placer:
         )
 
     def place_row(self, row: GridRow, row_code: str | None, row_raw: str, score: float, header: Sequence[HeaderCol],
-                  values: Sequence[tuple[int, str]], reason: str = "", best_guess: str | None = None) -> None:
+                  values: Sequence[tuple[int, str]], reason: str = "", best_guess: str | None = None,
+                  stray: Sequence[tuple[int, str]] = ()) -> None:
         """Emit one row's value cells as facts (row_code known) or unplaced values."""
         if row_code is None:
             if any(_nonblank(t) for _, t in values):
                 for cell in values:
                     self.unplaced(row, cell, row_raw, "", reason or "row label not matched", best_guess)
             return
+        if stray and len(stray) == len(header) and not any(_nonblank(t) for _, t in values):
+            # every value cell blank and exactly one number per column left of them: the reader cut
+            # the columns too far right (a borderless sub-table with a wide header); take them in
+            # order, never with full confidence
+            values = list(stray)
+            header = [HeaderCol(-1, h.code, h.raw, h.score) for h in header]
+        misread = [t for _, t in stray] + _values_among_labels(row_raw)
+        if misread:
+            # A number or a dash read as part of the row's label: the reader put a row boundary or
+            # a column boundary in the wrong place, so what sits under the headers may belong to a
+            # neighbour. Place it, but never with full confidence, and say so.
+            score = min(score, MISREGISTERED_CONFIDENCE)
+            self.out.notes.append(f"{self.grid.section}: row {row_code}: value {' '.join(misread)!r} read inside its "
+                                  f"label {row_raw!r} (rows or columns misregistered); confidence lowered")
         pairs, leftovers = align(header, values)
         if not pairs:
             self.unplaced(row, (-1, ""), row_raw, "",
@@ -263,8 +298,10 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
             pending = []
         if header is not None and header[0].phys >= 0 and len(row.cells) == header_width:
             labels, values = split_label_values(cells, header[0].phys)
+            stray = numbers_in_label_columns(cells, header[0].phys)
             cols: Sequence[HeaderCol] = header
         else:
+            stray = []
             # No usable header positions (none found, partly unreadable, or a continuation table of
             # another width): the columns by logical order, for rows with exactly that many cells.
             n = len(template) if header is None else len(header)
@@ -303,7 +340,7 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
         code, score, guess = resolver.resolve(labels)
         if code is not None and code not in value_rows and not any(_nonblank(t) for _, t in values):
             continue  # a group label row (三、本年度办理结果) with no values of its own
-        placer.place_row(row, code, row_raw, score, cols, values, best_guess=guess)
+        placer.place_row(row, code, row_raw, score, cols, values, best_guess=guess, stray=stray)
 
 
 def _s2_item(texts: Sequence[str]) -> str | None:
@@ -334,9 +371,12 @@ def _place_s2(placer: _Placer, version: str) -> None:
             continue
         if _is_header_row(row, "s2", cb):
             header = []
-            # Values start right after the 信息内容 column, wherever the header texts sit.
-            first_value_col = cells[1][0] if len(cells) > 1 else cells[0][0] + 1
-            for j, t in cells[1:]:
+            # Values start right after the 信息内容 column, wherever the header texts sit (a reader
+            # may put blank cells before it: then the first cell is not the label column).
+            named = [k for k, (_, t) in enumerate(cells) if "信息内容" in canonical_text(t)]
+            label_at = named[0] if named else 0
+            first_value_col = cells[label_at + 1][0] if len(cells) > label_at + 1 else cells[label_at][0] + 1
+            for j, t in cells[label_at + 1:]:
                 if not _nonblank(t):
                     continue
                 m = match_label(t, col_codes_version, cb)
@@ -348,8 +388,10 @@ def _place_s2(placer: _Placer, version: str) -> None:
         values = cells[1:]
         if header:
             label_texts, values = split_label_values(cells, first_value_col)
+            stray = numbers_in_label_columns(cells, first_value_col)
             cols: list[HeaderCol] = header
         else:
+            stray = []
             label_texts = [label_cell[1]] if _nonblank(label_cell[1]) else []
             layout = s2_layout().get((version, item or ""))
             if not layout:
@@ -367,7 +409,7 @@ def _place_s2(placer: _Placer, version: str) -> None:
                      if row_match and row_match.runner_up else None)
             placer.place_row(row, None, " / ".join(label_texts), 0.0, cols, values, best_guess=guess)
             continue
-        placer.place_row(row, row_match.code, " / ".join(label_texts), row_match.score, cols, values)
+        placer.place_row(row, row_match.code, " / ".join(label_texts), row_match.score, cols, values, stray=stray)
 
 
 def place_section(grid: SectionGrid, version: str, codebook: Codebook) -> Placement:
