@@ -286,10 +286,10 @@ def cmd_corrections(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from ogi.store.db import connect
+    from ogi.store.db import connect_analyst
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
-    con = connect(settings.db_path, read_only=True)
+    con = connect_analyst(settings.db_path)
     queries = [args.query] if args.query else None
     if queries is None:
         if sys.stdin.isatty():

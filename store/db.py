@@ -77,6 +77,26 @@ def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
+# What an analyst's `ogi sql` may not do: touch files (COPY TO, EXPORT DATABASE, read_csv of any
+# path, ATTACH another database read-write), install or load extensions, or change these settings
+# back. DuckDB's own sandbox, so that every way in (table functions, COPY, ATTACH, INSTALL) is
+# closed by one switch rather than by a list of statements we would have to keep complete.
+ANALYST_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def connect_analyst(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only, sandboxed connection for ad-hoc queries: it can read the database and nothing else."""
+    if not Path(db_path).exists():
+        raise FileNotFoundError(f"{db_path}: no database yet — run the pipeline first (ogi demo / ogi nightly)")
+    return duckdb.connect(str(db_path), read_only=True, config=dict(ANALYST_CONFIG))  # type: ignore[arg-type]
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Mapping]) -> int:
     """Replace a reference table's content with ``rows`` (dicts keyed by column name)."""
     df = pd.DataFrame(list(rows))
