@@ -30,7 +30,7 @@ from ogi.flows.reference import reference_rows
 from ogi.store import loader
 from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
-from ogi.store.db import connect, create_views, replace_table
+from ogi.store.db import connect, create_views, publish_snapshot, replace_table
 from ogi.store.export import export_all
 
 
@@ -173,6 +173,8 @@ def nightly(
             summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
         loader.finish_run(con, run_id, "completed", json.dumps(summary, ensure_ascii=False, default=str))
+        # readers (ogi sql, exports, reports, notebooks) open this copy, never the file being written
+        publish_snapshot(con, settings.db_path)
         logger.info("run %s: %s", run_id, json.dumps({k: v for k, v in summary.items() if k != "quarantined"},
                                                       ensure_ascii=False, default=str))
         return summary
