@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from ogi.core import progress
+    from ogi.store.runlock import RunLocked
 
     # Prefect's temporary local server runs its database migrations on a fresh home: give it time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -494,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     except duckdb.Error as exc:  # bad SQL and the like: the engine's message, on one line
         print(f"ogi {name}: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except RunLocked as exc:
+        print(f"ogi {name}: {_one_line(exc)}", file=sys.stderr)
+        return 3
     except FileExistsError as exc:
         print(f"ogi {name}: {exc}", file=sys.stderr)
         return 2

@@ -192,6 +192,9 @@ def touch_documents(con: duckdb.DuckDBPyConnection, shas: list[str], run_id: str
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
+    """Record the run as running. Called under the home's run lock, so any run still marked
+    running was left so by a process that died: it is marked interrupted first."""
+    con.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'", [_now()])
     con.execute(
         "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') ON CONFLICT DO NOTHING",
         [run_id, flow, _now()],
