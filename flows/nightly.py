@@ -30,8 +30,9 @@ from ogi.flows.reference import reference_rows
 from ogi.store import loader
 from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
-from ogi.store.db import connect, create_views, replace_table
+from ogi.store.db import connect, create_views, publish_snapshot, replace_table
 from ogi.store.export import export_all
+from ogi.store.runlock import run_lock
 
 
 def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -101,6 +102,11 @@ def nightly(
     agencies = load_registry(Path(registry) if registry else None, base_url=base_url)
     archive = Archive.from_settings(settings)
 
+    with run_lock(settings.home):  # a second run on this home is refused, naming the holder
+        return _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger)
+
+
+def _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger) -> dict[str, Any]:
     con = connect(settings.db_path)
     try:
         run_id = str(uuid.uuid4())
@@ -173,6 +179,8 @@ def nightly(
             summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
         loader.finish_run(con, run_id, "completed", json.dumps(summary, ensure_ascii=False, default=str))
+        # readers (ogi sql, exports, reports, notebooks) open this copy, never the file being written
+        publish_snapshot(con, settings.db_path)
         logger.info("run %s: %s", run_id, json.dumps({k: v for k, v in summary.items() if k != "quarantined"},
                                                       ensure_ascii=False, default=str))
         return summary

@@ -286,15 +286,19 @@ def cmd_corrections(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from ogi.store.db import connect_analyst
+    """Queries on a locked-down read-only connection (``store.db.analyst_connect``): the published
+    snapshot's tables and views, no files, no network, no extensions."""
+    from ogi.store.db import analyst_connect, reader_path
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
-    con = connect_analyst(settings.db_path)
-    queries = [args.query] if args.query else None
-    if queries is None:
+    con = analyst_connect(settings.db_path)
+    try:
+        if args.query:
+            _run_sql(con, args.query, args.csv)
+            return 0
         if sys.stdin.isatty():
-            print(f"ogi sql on {settings.db_path} (read-only). End each query with ';'. Ctrl-D quits.")
-        buf, queries = "", []
+            print(f"ogi sql on {reader_path(settings.db_path)} (read-only). End each query with ';'. Ctrl-D quits.")
+        buf = ""
         for line in sys.stdin:
             buf += line
             if buf.strip().endswith(";"):
@@ -303,9 +307,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
         if buf.strip():
             _run_sql(con, buf, args.csv)
         return 0
-    for q in queries:
-        _run_sql(con, q, args.csv)
-    return 0
+    finally:
+        con.close()
 
 
 def _run_sql(con, query: str, as_csv: bool) -> None:
@@ -459,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from ogi.core import progress
+    from ogi.store.runlock import RunLocked
 
     # Prefect's temporary local server runs its database migrations on a fresh home: give it time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -484,9 +488,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"ogi {name}: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except duckdb.PermissionException as exc:  # ogi sql reaching for a file, the network, an extension
+        print(f"ogi {name}: {_one_line(exc)} (ogi sql reads the database's tables and views only)",
+              file=sys.stderr)
+        return 1
     except duckdb.Error as exc:  # bad SQL and the like: the engine's message, on one line
         print(f"ogi {name}: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except RunLocked as exc:
+        print(f"ogi {name}: {_one_line(exc)}", file=sys.stderr)
+        return 3
     except FileExistsError as exc:
         print(f"ogi {name}: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,10 @@
 """The thin storage layer: open the one DuckDB file and keep its schema and reference tables current.
 
-DuckDB allows one writing process per file, so only the flow's loader opens it read-write; analysts'
-queries (``ogi sql``) open it read-only.
+DuckDB allows one writing process per file, so only the flow's loader opens it read-write. Readers
+never touch that file while a night runs: after each successful load the writer publishes a copy
+(``publish_snapshot``), and analysts, exports, reports and releases open the copy read-only
+(``reader_path``). ``ogi sql`` opens it locked down as well (``analyst_connect``): no file, network
+or extension access, configuration locked, so a query cannot write or read anything but the tables.
 
 The file is written in DuckDB's v1.0 storage format (``STORAGE_COMPATIBILITY``), which every DuckDB
 1.x client (Python, R, the CLI, DBeaver …) can open; duckdb 2.0's own default format cannot be read
@@ -11,6 +14,7 @@ by them. A file created earlier in the newer format is converted once, when the 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -61,12 +65,89 @@ def _convert_storage(db_path: Path) -> None:
     os.replace(tmp, db_path)
 
 
+# The analyst's connection: read-only, and no access outside the database file. Without these an
+# arbitrary query could COPY … TO any path, read any file (read_csv('/etc/passwd')), INSTALL/LOAD
+# extensions (httpfs) or ATTACH the live file read-write; ``lock_configuration`` keeps the query
+# from switching them back on.
+ANALYST_CONFIG: dict[str, str | bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+
+def snapshot_path(db_path: Path) -> Path:
+    """Where the published read-only copy of ``db_path`` lives: a folder beside it, the same file
+    name, so the copy's catalog is still called ``ogi`` (queries naming ``ogi.facts`` keep working)."""
+    return Path(db_path).parent / "snapshot" / Path(db_path).name
+
+
+def reader_path(db_path: Path) -> Path:
+    """The file readers open: the published snapshot, else (never published) the live file."""
+    snap = snapshot_path(db_path)
+    return snap if snap.exists() else Path(db_path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
+    """Checkpoint the writer's database and publish a copy of the file for readers, atomically.
+
+    The copy is written beside the snapshot under a temporary name, flushed to disk, then renamed
+    over it: a reader that has the old snapshot open keeps reading the old file (its inode lives on
+    until it closes), a new reader gets the whole new file, and the writer is never blocked by
+    either. Called between loads only (no statement runs on ``con`` meanwhile).
+    """
+    con.execute("CHECKPOINT")  # everything in the main file, the write-ahead log empty
+    snap = snapshot_path(db_path)
+    snap.parent.mkdir(parents=True, exist_ok=True)
+    tmp = snap.with_name(f".{snap.name}.{os.getpid()}.tmp")
+    try:
+        with open(db_path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, snap)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(snap.parent)
+    return snap
+
+
+def _missing(db_path: Path) -> FileNotFoundError:
+    return FileNotFoundError(f"{db_path}: no database yet — run the pipeline first (ogi demo / ogi nightly)")
+
+
+def analyst_connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for arbitrary queries (``ogi sql``): the snapshot if published, and
+    nothing reachable but its tables and views (see ``ANALYST_CONFIG``)."""
+    path = reader_path(db_path)
+    if not path.exists():
+        raise _missing(db_path)
+    con = duckdb.connect(str(path), read_only=True, config=dict(ANALYST_CONFIG))
+    con.execute("SET lock_configuration = true")
+    return con
+
+
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database and make sure the schema exists."""
+    """Open (creating if needed) the database and make sure the schema exists.
+
+    ``read_only``: open what readers read (``reader_path``: the snapshot when published), never
+    creating anything.
+    """
     if read_only:
-        if not Path(db_path).exists():
-            raise FileNotFoundError(f"{db_path}: no database yet — run the pipeline first (ogi demo / ogi nightly)")
-        return duckdb.connect(str(db_path), read_only=True)
+        path = reader_path(db_path)
+        if not path.exists():
+            raise _missing(db_path)
+        return duckdb.connect(str(path), read_only=True)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     con = _open_writer(db_path)
     if not storage_version(con).startswith(STORAGE_COMPATIBILITY):  # type: ignore[union-attr]
@@ -75,26 +156,6 @@ def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnect
         con = _open_writer(db_path)
     con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     return con
-
-
-# What an analyst's `ogi sql` may not do: touch files (COPY TO, EXPORT DATABASE, read_csv of any
-# path, ATTACH another database read-write), install or load extensions, or change these settings
-# back. DuckDB's own sandbox, so that every way in (table functions, COPY, ATTACH, INSTALL) is
-# closed by one switch rather than by a list of statements we would have to keep complete.
-ANALYST_CONFIG = {
-    "enable_external_access": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "lock_configuration": True,
-}
-
-
-def connect_analyst(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only, sandboxed connection for ad-hoc queries: it can read the database and nothing else."""
-    if not Path(db_path).exists():
-        raise FileNotFoundError(f"{db_path}: no database yet — run the pipeline first (ogi demo / ogi nightly)")
-    return duckdb.connect(str(db_path), read_only=True, config=dict(ANALYST_CONFIG))  # type: ignore[arg-type]
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Mapping]) -> int:

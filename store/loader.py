@@ -52,20 +52,26 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], rows: l
 
 
 def upsert_agencies(con: duckdb.DuckDBPyConnection, agencies: Iterable[Mapping[str, Any]]) -> int:
-    """Insert or update registry agencies (the registry in git is the source of truth)."""
-    n = 0
-    for a in agencies:
+    """Insert or update registry agencies (the registry in git is the source of truth), in one
+    statement for the whole registry (a statement per agency took minutes at 3 000 agencies)."""
+    cols = ["agency_id", "name", "kind", "level", "division_code", "parent_id", "listing_urls"]
+    rows = [{**{c: a.get(c) for c in cols}, "listing_urls": [str(u) for u in a.get("listing_urls") or []]}
+            for a in agencies]
+    if not rows:
+        return 0
+    df = pd.DataFrame(rows, columns=cols).astype(object)
+    con.register("_incoming", df)
+    try:
         con.execute(
-            """INSERT INTO agencies (agency_id, name, kind, level, division_code, parent_id, listing_urls, in_registry)
-               VALUES (?, ?, ?, ?, ?, ?, ?, TRUE)
+            f"""INSERT INTO agencies ({', '.join(cols)}, in_registry)
+               SELECT agency_id, name, kind, level, division_code, parent_id,
+                      CAST(listing_urls AS VARCHAR[]), TRUE FROM _incoming
                ON CONFLICT (agency_id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                  level = excluded.level, division_code = excluded.division_code,
-                 parent_id = excluded.parent_id, listing_urls = excluded.listing_urls, in_registry = TRUE""",
-            [a["agency_id"], a["name"], a.get("kind"), a.get("level"), a.get("division_code"),
-             a.get("parent_id"), list(a.get("listing_urls") or [])],
-        )
-        n += 1
-    return n
+                 parent_id = excluded.parent_id, listing_urls = excluded.listing_urls, in_registry = TRUE""")
+    finally:
+        con.unregister("_incoming")
+    return len(rows)
 
 
 def insert_missing_agencies(con: duckdb.DuckDBPyConnection, agencies: Iterable[Mapping[str, Any]]) -> None:
@@ -192,6 +198,9 @@ def touch_documents(con: duckdb.DuckDBPyConnection, shas: list[str], run_id: str
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
+    """Record the run as running. Called under the home's run lock, so any run still marked
+    running was left so by a process that died: it is marked interrupted first."""
+    con.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'", [_now()])
     con.execute(
         "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') ON CONFLICT DO NOTHING",
         [run_id, flow, _now()],

@@ -147,6 +147,12 @@ class Settings(BaseSettings):
         return self.home / "ogi.duckdb"
 
     @property
+    def snapshot_path(self) -> Path:
+        """The read-only copy published after each successful load; every reader opens it
+        (``store.db.reader_path``), so readers never hold the file the night writes."""
+        return self.home / "snapshot" / "ogi.duckdb"
+
+    @property
     def archive_dir(self) -> Path:
         """The default local archive (used when ``archive_url`` is not set)."""
         return self.home / "archive"
