@@ -30,7 +30,7 @@ DOC_COLS = [
     "sha256", "url", "agency_id", "report_year", "title", "scope", "media_type", "size_bytes", "fetched_at",
     "http_status", "etag", "last_modified", "status", "quarantine_reason", "extractor_version",
     "transform_version", "template_version", "version_evidence", "supersedes", "first_run_id",
-    "last_run_id", "loaded_at",
+    "last_run_id", "loaded_at", "sections",
 ]
 
 
@@ -159,6 +159,7 @@ def load_document(
         "transform_version": tv,
         "template_version": report.get("template_version"),
         "version_evidence": report.get("version_evidence"),
+        "sections": report.get("sections") or None,
         "scope": record.get("scope") or report.get("scope"),
         "report_year": record.get("report_year") or report.get("report_year"),
         "first_run_id": prev[3] if prev else run_id,

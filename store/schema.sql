@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS documents (
     last_run_id        VARCHAR,
     loaded_at          TIMESTAMP
 );
+-- Added after the first release: files made before it get the column on their next connect.
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS sections VARCHAR;  -- "s2:complete s3:partial s4:missing"
 
 -- Every fetch attempt of a URL, successful or not: the revision and breakage history.
 CREATE TABLE IF NOT EXISTS fetches (

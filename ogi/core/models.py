@@ -167,6 +167,9 @@ class ParsedReport:
     version_evidence: str = ""  # why this version was chosen
     scope: str | None = None  # "本机关" / "本级政府汇总" where the document says
     notes: list[str] = field(default_factory=list)
+    # per-section verdict of the structural checks, "s2:complete s3:partial s4:missing" ("" before
+    # validation, and for legacy/unknown reports that have no fixed template)
+    sections: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -82,7 +82,7 @@ FROM panel
 DOCUMENTS_SQL = """
 SELECT d.sha256, d.agency_id, d.report_year, d.title, d.scope, d.url, d.media_type, d.size_bytes, d.fetched_at,
        d.http_status, d.status, d.quarantine_reason, d.template_version, d.version_evidence, d.extractor_version,
-       d.transform_version, d.supersedes, rd.sha256 IS NOT NULL AS selected,
+       d.transform_version, d.supersedes, d.sections, rd.sha256 IS NOT NULL AS selected,
        (SELECT count(*) FROM facts f WHERE f.sha256 = d.sha256) AS n_facts,
        (SELECT count(*) FROM checks k WHERE k.sha256 = d.sha256 AND k.status = 'failed'
                                         AND coalesce(k.severity, 'error') = 'error') AS n_failed_checks,

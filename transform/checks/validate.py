@@ -1,4 +1,5 @@
-"""The validate stage: a parsed report gets its checks (identities, prose vs. table, version/year).
+"""The validate stage: a parsed report gets its checks (identities, structure, prose vs. table,
+version/year) and its per-section verdict.
 
 Validation only reads: the facts travel on unchanged, failures are flagged for review, never fixed.
 """
@@ -9,16 +10,21 @@ import dataclasses
 
 from ogi.core.models import ParsedReport
 from ogi.transform.checks.prose import prose_checks
+from ogi.transform.checks.structure import structure_checks
 from ogi.transform.knowledge.identities import check_report, check_version_year
 
 
 def validate(report: ParsedReport, text: str) -> ParsedReport:
     """A copy of ``report`` whose ``checks`` are the identity checks of its template version, the
-    prose cross-checks against ``text`` (the document's plain text) and the version/year check."""
+    structural checks (completeness, registration; see ``structure``), the prose cross-checks
+    against ``text`` (the document's plain text) and the version/year check. Facts whose row was read
+    out of the template's order come back with their confidence lowered, their numbers unchanged."""
     checks = check_report(report.facts, report.template_version, unplaced=report.unplaced)
+    structural, facts, sections = structure_checks(report.facts, report.template_version)
+    checks.extend(structural)
     checks.extend(prose_checks(text, report.facts))
     version_year = check_version_year(report.template_version, report.report_year)
     if version_year is not None:
         checks.append(version_year)
-    return dataclasses.replace(report, checks=checks, facts=list(report.facts),
-                               unplaced=list(report.unplaced), notes=list(report.notes))
+    return dataclasses.replace(report, checks=checks, facts=facts, unplaced=list(report.unplaced),
+                               notes=list(report.notes), sections=sections)
