@@ -24,6 +24,7 @@ from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from ogi.fetch.archive import Archive
 from ogi.fetch.registry import load_registry
 from ogi.fetch.universe import load_universe, universe_agency_rows
+from ogi.flows.alert import send_alert, verdict
 from ogi.flows.crawl import CrawlOutcome, crawl_registry
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
@@ -102,8 +103,8 @@ def nightly(
     archive = Archive.from_settings(settings)
 
     con = connect(settings.db_path)
+    run_id = str(uuid.uuid4())
     try:
-        run_id = str(uuid.uuid4())
         loader.start_run(con, run_id, "ogi-nightly")
         loader.upsert_agencies(con, [a.to_dict() for a in agencies])
         years = expected_years or list(range(2019, datetime.now(UTC).year))
@@ -172,12 +173,29 @@ def nightly(
         if export:
             summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
+        summary["status"] = "completed"
+        summary["verdict"] = verdict(summary)
         loader.finish_run(con, run_id, "completed", json.dumps(summary, ensure_ascii=False, default=str))
         logger.info("run %s: %s", run_id, json.dumps({k: v for k, v in summary.items() if k != "quarantined"},
                                                       ensure_ascii=False, default=str))
-        return summary
-    finally:
-        con.close()
+    except BaseException as exc:  # recorded, alerted and raised again: a run never stays 'running'
+        failed = {"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                  "seconds": round(time.monotonic() - t0, 2), "db_path": str(settings.db_path)}
+        failed["verdict"] = verdict(failed)
+        try:
+            loader.finish_run(con, run_id, "failed", json.dumps(failed, ensure_ascii=False, default=str))
+        except Exception as record_exc:  # the database itself is the problem: say so, raise the cause
+            logger.error("run %s failed and could not be recorded: %s", run_id, record_exc)
+        finally:
+            con.close()
+        if undelivered := send_alert(failed, settings):
+            logger.warning(undelivered)
+        raise
+    con.close()
+    if undelivered := send_alert(summary, settings):
+        summary["alert_error"] = undelivered
+        logger.warning(undelivered)
+    return summary
 
 
 def _summary(con, run_id, crawls: CrawlOutcome, outcomes, quarantined, settings) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from ogi.core.config import DATA_DIR, EXTRACTOR_VERSION, TRANSFORM_VERSION, Sett
 DEMO_REGISTRY = DATA_DIR / "demo" / "sites.csv"
 
 
-def _print_summary(summary: dict, out=sys.stdout) -> None:
+def _print_summary(summary: dict, out=None) -> None:
+    out = out or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p("")
     p("ogi run summary")
@@ -65,6 +66,16 @@ def _print_summary(summary: dict, out=sys.stdout) -> None:
     p(f"  DuckDB file             {summary['db_path']}")
     for k, v in (summary.get("export") or {}).items():
         p(f"  export ({k:<8})       {v}")
+    if summary.get("alert_error"):
+        p(f"  alert                   {summary['alert_error']}")
+    p(f"  night                   {summary.get('verdict') or 'ok'}")
+
+
+def _night_exit(summary: dict) -> int:
+    """0 for a good night; 1 when a source broke (the summary's last line names them)."""
+    from ogi.flows.alert import needs_attention
+
+    return 1 if needs_attention(summary) else 0
 
 
 WORKERS_HELP = "extract documents in N worker processes (default: one process, threads)"
@@ -100,7 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_summary(summary or {})
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    return 0
+    return _night_exit(summary or {})
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
@@ -109,7 +120,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     with shared_api(args.workers):
         summary = nightly_flow(args.workers)(registry=args.registry, home=args.home)
     _print_summary(summary or {})
-    return 0
+    return _night_exit(summary or {})
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

@@ -1,0 +1,154 @@
+"""Operations: a run that raises is recorded ``failed`` with its reason; ``ogi nightly`` exits
+non-zero and names the broken sources when a host fails everything; the webhook alert reaches a
+real loopback HTTP server, retries a 5xx a bounded number of times, and never raises."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ogi.core.config import Settings
+from ogi.flows.alert import send_alert
+from ogi.store.db import connect
+from tests.fixtures_sites.universe import LoopbackHost, many, serve_universe, write_registry
+
+NIGHT_ENV = {
+    "OGI_HTTP_DEADLINE": "2", "OGI_HTTP_TIMEOUT": "5", "OGI_HTTP_RETRIES": "1", "OGI_HTTP_BACKOFF": "0.01",
+    "OGI_MIN_INTERVAL": "0", "OGI_HOST_FAILURE_LIMIT": "2", "OGI_RETRY_AFTER_BUDGET": "1",
+    "OGI_EXTRACT_WORKERS": "1", "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+@contextmanager
+def webhook(statuses: list[int]) -> Iterator[tuple[str, list[dict]]]:
+    """A loopback endpoint answering the given statuses in turn (then 200); yields (url, bodies)."""
+    bodies: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            n = int(self.headers.get("Content-Length", "0"))
+            bodies.append(json.loads(self.rfile.read(n)))
+            status = statuses[len(bodies) - 1] if len(bodies) <= len(statuses) else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_run_that_raises_is_recorded_failed_and_alerted(prefect_harness, tmp_path, monkeypatch):
+    from ogi.flows.nightly import nightly
+
+    for k, v in NIGHT_ENV.items():
+        monkeypatch.setenv(k, v)
+    bad = tmp_path / "corrections.csv"
+    bad.write_text("this,is,not\nthe,corrections,format\n", encoding="utf-8")
+    monkeypatch.setenv("OGI_CORRECTIONS", str(bad))
+    host = LoopbackHost()
+    host.add(many("ok", 1)[0])
+    home = tmp_path / "home"
+    with serve_universe(host, process=False) as hosts, webhook([]) as (url, bodies):
+        monkeypatch.setenv("OGI_ALERT_WEBHOOK", url)
+        registry = write_registry(tmp_path / "registry.csv", hosts)
+        with pytest.raises(ValueError):
+            nightly(registry=str(registry), home=str(home), export=False, include_universe=False,
+                    expected_years=[2023])
+    con = connect(Settings(home=home).db_path, read_only=True)
+    try:
+        runs = con.execute("SELECT status, finished_at IS NOT NULL, summary_json FROM runs").fetchall()
+    finally:
+        con.close()
+    assert len(runs) == 1
+    status, finished, summary_json = runs[0]
+    assert (status, finished) == ("failed", True)
+    recorded = json.loads(summary_json)
+    assert recorded["error"].startswith("ValueError: ") and "corrections.csv" in recorded["error"]
+    assert len(bodies) == 1
+    assert bodies[0]["status"] == "failed" and bodies[0]["error"] == recorded["error"]
+    assert bodies[0]["message"].startswith("run failed: ValueError")
+
+
+def test_broken_source_exits_nonzero_names_it_and_alerts(prefect_harness, tmp_path, monkeypatch, capsys):
+    from ogi.cli import main
+
+    for k, v in NIGHT_ENV.items():
+        monkeypatch.setenv(k, v)
+    healthy, broken = LoopbackHost(), LoopbackHost(mode="500")
+    healthy.add(many("good", 1)[0])
+    for a in many("down", 2):
+        broken.add(a)
+    home = tmp_path / "home"
+    # the endpoint fails once with 503: the alert is sent again and delivered
+    with serve_universe(healthy, broken, process=False) as hosts, webhook([503]) as (url, bodies):
+        monkeypatch.setenv("OGI_ALERT_WEBHOOK", url)
+        registry = write_registry(tmp_path / "registry.csv", hosts)
+        code = main(["--home", str(home), "nightly", "--registry", str(registry)])
+    out = capsys.readouterr().out
+    assert code == 1
+    night = [line for line in out.splitlines() if line.strip().startswith("night ")]
+    assert len(night) == 1
+    assert "2 source(s) broke: down-0, down-1" in night[0]
+    con = connect(Settings(home=home).db_path, read_only=True)
+    try:
+        status = con.execute("SELECT status FROM runs").fetchall()
+        errors = con.execute("SELECT DISTINCT agency_id FROM fetches WHERE outcome = 'error'").fetchall()
+        loaded = con.execute("SELECT agency_id FROM documents WHERE status = 'loaded'").fetchall()
+    finally:
+        con.close()
+    assert status == [("completed",)]  # the data of the night is good; the exit code says a source broke
+    assert {r[0] for r in errors} == {"down-0", "down-1"}  # listing failures are in fetches
+    assert loaded == [("good-0",)]
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert bodies[1]["broken_count"] == 2
+    assert {b["agency_id"] for b in bodies[1]["broken_sources"]} == {"down-0", "down-1"}
+
+
+def test_good_night_exits_zero_without_alert(prefect_harness, tmp_path, monkeypatch, capsys):
+    from ogi.cli import main
+
+    for k, v in NIGHT_ENV.items():
+        monkeypatch.setenv(k, v)
+    host = LoopbackHost()
+    host.add(many("fine", 1)[0])
+    with serve_universe(host, process=False) as hosts, webhook([]) as (url, bodies):
+        monkeypatch.setenv("OGI_ALERT_WEBHOOK", url)
+        registry = write_registry(tmp_path / "registry.csv", hosts)
+        code = main(["--home", str(tmp_path / "home"), "nightly", "--registry", str(registry)])
+    assert code == 0
+    assert "  night                   ok" in capsys.readouterr().out
+    assert bodies == []
+
+
+def test_alert_retries_are_bounded_and_never_raise():
+    summary = {"run_id": "r", "status": "completed", "broken_sources": [{"agency_id": "x", "reason": "down"}]}
+    with webhook([500, 500, 500, 500]) as (url, bodies):
+        t0 = time.monotonic()
+        reason = send_alert(summary, Settings(alert_webhook=url, alert_retries=2, alert_timeout_s=2))
+        took = time.monotonic() - t0
+    assert len(bodies) == 3  # one try and two retries
+    assert reason is not None and "after 3 attempt(s): http 500" in reason
+    assert took < 10
+    with webhook([404]) as (url, bodies):  # a refusal is not retried
+        reason = send_alert(summary, Settings(alert_webhook=url, alert_retries=2))
+    assert len(bodies) == 1 and reason is not None and "http 404" in reason
+    # nobody listening: a one-line reason, no exception
+    with webhook([]) as (url, _):
+        pass
+    reason = send_alert(summary, Settings(alert_webhook=url, alert_retries=1, alert_timeout_s=1))
+    assert reason is not None and "ConnectError" in reason
