@@ -152,3 +152,34 @@ def test_alert_retries_are_bounded_and_never_raise():
         pass
     reason = send_alert(summary, Settings(alert_webhook=url, alert_retries=1, alert_timeout_s=1))
     assert reason is not None and "ConnectError" in reason
+
+
+def test_runner_selection_maps_to_prefect_task_runners():
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    from ogi.flows.nightly import nightly
+    from ogi.flows.runners import nightly_flow, task_runner
+
+    assert nightly_flow() is nightly  # default: threads in this process
+    threads = task_runner("threads", 3)
+    assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 3
+    assert isinstance(task_runner(None, 2), ProcessPoolTaskRunner)  # --workers 2 alone: processes, as before
+    assert isinstance(nightly_flow(2, "process").task_runner, ProcessPoolTaskRunner)
+    with pytest.raises(ValueError, match="--scheduler is for --runner dask or ray"):
+        task_runner("threads", None, "tcp://127.0.0.1:8786")
+
+
+@pytest.mark.parametrize("runner, module", [("dask", "prefect_dask"), ("ray", "prefect_ray")])
+def test_missing_runner_extra_is_one_clear_line(runner, module, tmp_path, capsys):
+    import importlib.util
+
+    from ogi.cli import main
+
+    if importlib.util.find_spec(module) is not None:
+        pytest.skip(f"{module} is installed: the missing-extra error cannot happen here")
+    code = main(["--home", str(tmp_path), "nightly", "--runner", runner, "--workers", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [f"ogi nightly: --runner {runner} needs the '{runner}' extra ({module.replace('_', '-')}): "
+                   f"pip install 'ogi[{runner}]'"]
+    assert not (tmp_path / "ogi.duckdb").exists()  # stopped before anything ran
