@@ -183,3 +183,43 @@ def test_missing_runner_extra_is_one_clear_line(runner, module, tmp_path, capsys
     assert err == [f"ogi nightly: --runner {runner} needs the '{runner}' extra ({module.replace('_', '-')}): "
                    f"pip install 'ogi[{runner}]'"]
     assert not (tmp_path / "ogi.duckdb").exists()  # stopped before anything ran
+
+
+def test_documents_are_processed_in_batches_cached_per_document(demo_runs, tmp_path):
+    """The demo (OGI_BATCH_SIZE=3, 10 documents) ran as 4 processing tasks, not 10; and a batch
+    regrouped later takes each document's result from its own cache entry, without its bytes."""
+    from ogi.flows.crawl import task_settings
+    from ogi.flows.nightly import process_batch_task
+
+    home, first, _second = demo_runs
+    con = connect(Settings(home=home).db_path, read_only=True)
+    try:
+        docs = con.execute("SELECT sha256, status FROM documents ORDER BY sha256").fetchall()
+    finally:
+        con.close()
+    assert len(docs) == 10 and first["documents_processed"] == 10
+
+    from prefect import get_client
+
+    async def batch_runs() -> int:
+        from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="process batch")))
+            return len({r.flow_run_id for r in runs}), len(runs)
+
+    import asyncio
+
+    flows_with_batches, n_batches = asyncio.run(batch_runs())
+    assert (flows_with_batches, n_batches) == (1, 4)  # first night only: the second had nothing new
+
+    # an empty archive: a document whose result is cached never needs its bytes
+    settings = task_settings(Settings(home=home, archive_url=(tmp_path / "empty").as_uri()))
+    regrouped = [{"sha256": sha, "filename": None, "media_type": None, "report_year": None,
+                  "has_attachments": False} for sha, _ in (docs[-1], docs[0])]
+    results = process_batch_task("regrouped", regrouped, settings)
+    loaded = {"parsed": "loaded"}
+    assert [loaded.get(r["status"], r["status"]) for r in results] == [docs[-1][1], docs[0][1]]
+    with pytest.raises(FileNotFoundError):  # and one never processed does need them
+        process_batch_task("new", [{**regrouped[0], "sha256": "0" * 64}], settings)
