@@ -12,19 +12,23 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.context import TaskRunContext
+from prefect.cache_policies import NO_CACHE
+from prefect.results import get_result_store
 
 from ogi.core import progress
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
 from ogi.fetch.archive import Archive
 from ogi.fetch.registry import load_registry
 from ogi.fetch.universe import load_universe, universe_agency_rows
-from ogi.flows.crawl import CrawlOutcome, crawl_registry
+from ogi.flows.alert import send_alert, verdict
+from ogi.flows.crawl import CrawlOutcome, crawl_registry, task_settings
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
 from ogi.store import loader
@@ -35,25 +39,39 @@ from ogi.store.export import export_all
 from ogi.store.runlock import run_lock
 
 
-def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Same bytes + same code versions → same result, across runs (the default policy keys on run id)."""
-    return f"doc-{parameters['sha256']}-x{EXTRACTOR_VERSION}-t{TRANSFORM_VERSION}"
+def document_cache_key(sha256: str) -> str:
+    """Same bytes + same code versions → same result, across runs and across batches."""
+    return f"doc-{sha256}-x{EXTRACTOR_VERSION}-t{TRANSFORM_VERSION}"
 
 
-@task(
-    name="process-document",
-    cache_key_fn=_document_cache_key,
-    cache_expiration=timedelta(days=180),
-    persist_result=True,
-)
-def process_task(
-    sha256: str, data: bytes, filename: str | None, media_type: str | None, report_year: int | None,
-    has_attachments: bool,
-) -> dict[str, Any]:
-    return process_document(
-        data, sha256=sha256, filename=filename, media_type=media_type, report_year=report_year,
-        has_attachments=has_attachments,
-    )
+_CACHE_DAYS = 180
+
+
+@task(name="process-documents", task_run_name="process {label}", cache_policy=NO_CACHE)
+def process_batch_task(label: str, docs: list[dict[str, Any]], settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """Extract, normalize and validate a batch of documents (tens per task, so Prefect's per-task
+    cost is paid once per batch). Bytes come from the archive URL, never through the task's
+    parameters; each document's result is cached on its own (sha256 + code versions) in Prefect's
+    result store, so a batch interrupted or regrouped redoes only documents not yet done. Inside
+    the batch documents run concurrently, bounded by the extraction workers."""
+    s = Settings(**settings)
+    archive = Archive.from_settings(s)
+    store = get_result_store()
+    expires = datetime.now(UTC) + timedelta(days=_CACHE_DAYS)
+
+    def one(d: dict[str, Any]) -> dict[str, Any]:
+        key = document_cache_key(d["sha256"])
+        with suppress(Exception):  # a missing or unreadable record is a cache miss
+            if store.exists(key):
+                return store.read(key).result
+        result = process_document(
+            archive.get(d["sha256"]), sha256=d["sha256"], filename=d["filename"], media_type=d["media_type"],
+            report_year=d["report_year"], has_attachments=d["has_attachments"], settings=s)
+        store.write(result, key=key, expiration=expires)  # type: ignore[arg-type]
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(docs), s.extract_workers or 1))) as pool:
+        return list(pool.map(one, docs))
 
 
 def _known_urls(con):
@@ -100,7 +118,6 @@ def nightly(
     logger = get_run_logger()
     settings = Settings.from_env_with_home(Path(home)) if home else Settings.from_env()
     agencies = load_registry(Path(registry) if registry else None, base_url=base_url)
-    archive = Archive.from_settings(settings)
 
     with run_lock(settings.home):  # a second run on this home is refused, naming the holder
         return _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger)
@@ -108,8 +125,8 @@ def nightly(
 
 def _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger) -> dict[str, Any]:
     con = connect(settings.db_path)
+    run_id = str(uuid.uuid4())
     try:
-        run_id = str(uuid.uuid4())
         loader.start_run(con, run_id, "ogi-nightly")
         loader.upsert_agencies(con, [a.to_dict() for a in agencies])
         years = expected_years or list(range(2019, datetime.now(UTC).year))
@@ -150,23 +167,26 @@ def _nightly(settings, agencies, archive, export, expected_years, include_univer
         shas = list(pending)
         extracting = progress.track("extract", len(shas))
         advance_extract = extracting.__enter__()
-        for start in range(0, len(shas), settings.process_batch_size):
-            batch = shas[start:start + settings.process_batch_size]
-            proc_futures = {
-                sha: process_task.submit(
-                    sha, archive.get(sha), pending[sha].get("filename") or pending[sha]["url"].rsplit("/", 1)[-1],
-                    pending[sha].get("media_type"), pending[sha].get("report_year"),
-                    bool(pending[sha].get("attachments")),
-                )
-                for sha in batch
-            }
-            for sha, fut in proc_futures.items():
-                result = fut.result()
-                outcome = loader.load_document(con, records[sha], result, run_id)
-                outcomes.setdefault(outcome, []).append(sha)
-                if result["status"] == "quarantined":
-                    quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
-                advance_extract(1)
+        plain = task_settings(settings)
+        size = settings.process_batch_size
+        batches = [shas[i:i + size] for i in range(0, len(shas), size)]
+        in_flight = max(1, settings.process_batches_in_flight)
+        futures: list[tuple[list[str], Any]] = []
+        for n, batch in enumerate(batches):
+            docs = [{"sha256": sha,
+                     "filename": pending[sha].get("filename") or pending[sha]["url"].rsplit("/", 1)[-1],
+                     "media_type": pending[sha].get("media_type"), "report_year": pending[sha].get("report_year"),
+                     "has_attachments": bool(pending[sha].get("attachments"))} for sha in batch]
+            futures.append((batch, process_batch_task.submit(f"batch {n + 1}/{len(batches)}", docs, plain)))
+            # load the oldest batch once enough are in flight: only those batches' results are held
+            while len(futures) >= in_flight or (n == len(batches) - 1 and futures):
+                done_batch, fut = futures.pop(0)
+                for sha, result in zip(done_batch, fut.result(), strict=True):
+                    outcome = loader.load_document(con, records[sha], result, run_id)
+                    outcomes.setdefault(outcome, []).append(sha)
+                    if result["status"] == "quarantined":
+                        quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
+                    advance_extract(1)
         extracting.__exit__(None, None, None)
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
@@ -178,14 +198,31 @@ def _nightly(settings, agencies, archive, export, expected_years, include_univer
         if export:
             summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
+        summary["status"] = "completed"
+        summary["verdict"] = verdict(summary)
         loader.finish_run(con, run_id, "completed", json.dumps(summary, ensure_ascii=False, default=str))
         # readers (ogi sql, exports, reports, notebooks) open this copy, never the file being written
         publish_snapshot(con, settings.db_path)
         logger.info("run %s: %s", run_id, json.dumps({k: v for k, v in summary.items() if k != "quarantined"},
                                                       ensure_ascii=False, default=str))
-        return summary
-    finally:
-        con.close()
+    except BaseException as exc:  # recorded, alerted and raised again: a run never stays 'running'
+        failed = {"run_id": run_id, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                  "seconds": round(time.monotonic() - t0, 2), "db_path": str(settings.db_path)}
+        failed["verdict"] = verdict(failed)
+        try:
+            loader.finish_run(con, run_id, "failed", json.dumps(failed, ensure_ascii=False, default=str))
+        except Exception as record_exc:  # the database itself is the problem: say so, raise the cause
+            logger.error("run %s failed and could not be recorded: %s", run_id, record_exc)
+        finally:
+            con.close()
+        if undelivered := send_alert(failed, settings):
+            logger.warning(undelivered)
+        raise
+    con.close()
+    if undelivered := send_alert(summary, settings):
+        summary["alert_error"] = undelivered
+        logger.warning(undelivered)
+    return summary
 
 
 def _summary(con, run_id, crawls: CrawlOutcome, outcomes, quarantined, settings) -> dict[str, Any]:

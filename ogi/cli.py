@@ -19,7 +19,8 @@ from ogi.core.config import DATA_DIR, EXTRACTOR_VERSION, TRANSFORM_VERSION, Sett
 DEMO_REGISTRY = DATA_DIR / "demo" / "sites.csv"
 
 
-def _print_summary(summary: dict, out=sys.stdout) -> None:
+def _print_summary(summary: dict, out=None) -> None:
+    out = out or sys.stdout  # looked up per call: a default bound at import outlives a swapped stdout
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p("")
     p("ogi run summary")
@@ -65,15 +66,42 @@ def _print_summary(summary: dict, out=sys.stdout) -> None:
     p(f"  DuckDB file             {summary['db_path']}")
     for k, v in (summary.get("export") or {}).items():
         p(f"  export ({k:<8})       {v}")
+    if summary.get("alert_error"):
+        p(f"  alert                   {summary['alert_error']}")
+    p(f"  night                   {summary.get('verdict') or 'ok'}")
+
+
+def _night_exit(summary: dict) -> int:
+    """0 for a good night; 1 when a source broke (the summary's last line names them)."""
+    from ogi.flows.alert import needs_attention
+
+    return 1 if needs_attention(summary) else 0
 
 
 WORKERS_HELP = "extract documents in N worker processes (default: one process, threads)"
+RUNNER_HELP = ("Prefect task runner: threads (default), process (a local pool), dask or ray (extras "
+               "'dask'/'ray'; with --scheduler, an existing cluster)")
+
+
+def _add_runner_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    p.add_argument("--runner", choices=["threads", "process", "dask", "ray"], default=None, help=RUNNER_HELP)
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="address of a running Dask scheduler (tcp://host:8786) or Ray cluster (--runner dask|ray)")
+
+
+def _flow(args: argparse.Namespace):
+    """The nightly flow on the runner the command line asks for (checked before anything runs)."""
+    from ogi.flows.runners import nightly_flow
+
+    return nightly_flow(args.workers, args.runner, args.scheduler)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ogi.demo_server import serve_directory
-    from ogi.flows.runners import nightly_flow, shared_api
+    from ogi.flows.runners import shared_api
 
+    run = _flow(args)  # an unknown or uninstalled runner stops here, before any server starts
     # The demo server is on loopback: no need to space requests out as for a real portal.
     os.environ.setdefault("OGI_MIN_INTERVAL", "0")
     # the demo's (fictional) reviewed corrections, in place of the package's data/corrections.csv
@@ -91,8 +119,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"port {port} is busy: demo URLs differ from earlier runs, so documents show as new URLs")
     try:
         print(f"demo agency websites served at {base_url}")
-        with shared_api(args.workers):
-            summary = nightly_flow(args.workers)(
+        with shared_api(args.workers, args.runner):
+            summary = run(
                 registry=str(DEMO_REGISTRY), base_url=base_url, home=str(settings.home),
                 expected_years=list(range(2020, 2025)), include_universe=False)
     finally:
@@ -100,24 +128,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_summary(summary or {})
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    return 0
+    return _night_exit(summary or {})
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from ogi.flows.runners import nightly_flow, shared_api
+    from ogi.flows.runners import shared_api
 
-    with shared_api(args.workers):
-        summary = nightly_flow(args.workers)(registry=args.registry, home=args.home)
+    run = _flow(args)
+    with shared_api(args.workers, args.runner):
+        summary = run(registry=args.registry, home=args.home)
     _print_summary(summary or {})
-    return 0
+    return _night_exit(summary or {})
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from ogi.flows.runners import nightly_flow
-
     params = {k: v for k, v in (("registry", args.registry), ("home", args.home)) if v}
     print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
-    nightly_flow(args.workers).serve(name="nightly", cron=args.cron, parameters=params)
+    _flow(args).serve(name="nightly", cron=args.cron, parameters=params)
     return 0
 
 
@@ -386,18 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="serve the bundled demo sites on loopback and run the nightly flow on them")
     p.add_argument("--json", help="also write the run summary as JSON to this file")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    _add_runner_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("nightly", help="run the nightly flow over the source registry")
     p.add_argument("--registry", help="registry CSV (default: the bundled data/registry/agencies.csv)")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    _add_runner_args(p)
     p.set_defaults(func=cmd_nightly)
 
     p = sub.add_parser("deploy", help="serve a Prefect deployment of the nightly flow on a cron schedule")
     p.add_argument("--cron", default="30 2 * * *", help="cron schedule (default: 02:30 every night)")
     p.add_argument("--registry")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    _add_runner_args(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("extract", help="extract one report file; print one CSV row per value")

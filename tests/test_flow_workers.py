@@ -4,6 +4,7 @@ flow gives the same database when documents are extracted in other processes (as
 from __future__ import annotations
 
 import pytest
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from ogi.core.config import DATA_DIR
 from ogi.demo_server import serve_directory
@@ -37,8 +38,10 @@ def test_process_pool_gives_the_same_facts_as_threads(prefect_harness, tmp_path_
         mp.setenv("OGI_MIN_INTERVAL", "0")
         one = nightly_flow(None)(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(threads_home),
                                  include_universe=False)
-        with shared_api(2):  # a server is configured (the harness): nothing to start
-            two = nightly_flow(2)(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(pool_home),
+        with shared_api(2, "process"):  # a server is configured (the harness): nothing to start
+            pool_flow = nightly_flow(2, "process")
+            assert isinstance(pool_flow.task_runner, ProcessPoolTaskRunner)
+            two = pool_flow(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(pool_home),
                                   include_universe=False)
         facts_one = _relative(_facts(threads_home), base_url)
         facts_two = _relative(_facts(pool_home), base_url)

@@ -96,9 +96,14 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, validation_alias=_env("OGI_S3_ENDPOINT"))
     s3_access_key_id: str | None = Field(None, validation_alias=_env("OGI_S3_KEY"))
     s3_secret_access_key: SecretStr | None = Field(None, validation_alias=_env("OGI_S3_SECRET"))
-    # Documents in flight at once in the nightly flow: bounds the bytes held in task parameters and
-    # results on a first run over millions of documents (each batch is loaded before the next starts).
-    process_batch_size: int = Field(64, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
+    # Documents per processing task (Prefect's per-task cost is paid once per batch), and batches
+    # in flight at once (each loaded, oldest first, before more are submitted).
+    process_batch_size: int = Field(32, validation_alias=_env("OGI_BATCH_SIZE"), ge=1)
+    process_batches_in_flight: int = Field(2, validation_alias=_env("OGI_BATCHES_IN_FLIGHT"), ge=1)
+    # Alert: when the night failed or a source broke, POST a small JSON summary here (optional).
+    alert_webhook: str | None = Field(None, validation_alias=_env("OGI_ALERT_WEBHOOK"))
+    alert_timeout_s: float = Field(10.0, validation_alias=_env("OGI_ALERT_TIMEOUT"), gt=0)
+    alert_retries: int = Field(2, validation_alias=_env("OGI_ALERT_RETRIES"), ge=0)
     corrections_file: Path | None = Field(None, validation_alias=_env("OGI_CORRECTIONS"),
                                           description="reviewed corrections CSV (default: the package's "
                                                       "data/corrections.csv)")

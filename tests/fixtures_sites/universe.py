@@ -46,7 +46,7 @@ class SimAgency:
 
 @dataclass
 class LoopbackHost:
-    mode: str = "ok"  # ok / drip / 429
+    mode: str = "ok"  # ok / drip / 429 / 500 (every path, robots.txt included, answers 500)
     agencies: dict[str, SimAgency] = field(default_factory=dict)
     robots: str | None = "User-agent: *\nDisallow: /private/\n"
     delay_s: float = 0.0  # time each response takes (so requests overlap when the client allows)
@@ -146,6 +146,8 @@ def _handler(host: LoopbackHost):
                 self._drip(body)
             elif host.mode == "429":
                 self._send(429, b"too many requests", "text/plain", {"Retry-After": "3600"})
+            elif host.mode == "500":
+                self._send(500, b"internal server error", "text/plain")
             else:
                 self._send(status, body, ctype)
 
