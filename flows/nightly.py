@@ -120,10 +120,10 @@ def nightly(
     agencies = load_registry(Path(registry) if registry else None, base_url=base_url)
 
     with run_lock(settings.home):  # a second run on this home is refused, naming the holder
-        return _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger)
+        return _nightly(settings, agencies, export, expected_years, include_universe, t0, logger)
 
 
-def _nightly(settings, agencies, archive, export, expected_years, include_universe, t0, logger) -> dict[str, Any]:
+def _nightly(settings, agencies, export, expected_years, include_universe, t0, logger) -> dict[str, Any]:
     con = connect(settings.db_path)
     run_id = str(uuid.uuid4())
     try:
