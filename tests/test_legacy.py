@@ -37,8 +37,16 @@ def _fmt(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
+STRUCTURAL_PREFIXES = ("completeness.", "registration.")
+
+
 def golden_rows(facts: list[Fact], unplaced: list[Unplaced], checks: list[CheckResult]) -> list[dict[str, str]]:
-    """Facts, unplaced values and check outcomes as golden CSV rows (stable order)."""
+    """Facts, unplaced values and identity-check outcomes as golden CSV rows (stable order).
+
+    The structural checks (completeness.*, registration.*) judge the report against the template
+    and are asserted on their own in tests/test_structure.py; the goldens pin what the readers
+    read and how the identities came out."""
+    checks = [c for c in checks if not c.identity_id.startswith(STRUCTURAL_PREFIXES)]
     rows = [{"kind": "fact", "section": f.section, "row_code": f.row_code, "col_code": f.col_code,
              "value": _fmt(f.value), "value_status": str(f.value_status),
              "position": f"{f.row_index}:{f.col_index}", "raw_text": f.raw_text, "reason": ""} for f in facts]
