@@ -78,15 +78,16 @@ def _validate(report, text: str):
 
 
 def run_ogi(path: Path, year: int | None):
-    """The pipeline's own path on one file (what ``flows.process.analyse`` runs: extract, then parse
-    and validate with arbitration between candidate extractions); returns the report and table count."""
-    from ogi.extract import extract_document
-    from ogi.transform.arbitrate import best_report
+    """The pipeline's own path on one file, in this process: ``flows.process.analyse`` (extract,
+    then parse and validate with arbitration between candidate readings, the second reader asked
+    when the first is in doubt); returns the report and table count."""
+    from ogi.flows.process import analyse
 
     data = path.read_bytes()
     media_type = mimetypes.guess_type(path.name)[0]
-    doc = extract_document(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name, media_type=media_type)
-    return best_report(doc, report_year=year), len(doc.tables)
+    report = analyse(data, sha256=hashlib.sha256(data).hexdigest(), filename=path.name, media_type=media_type,
+                     report_year=year)
+    return report, len({f.table_index for f in report.facts if f.table_index is not None})
 
 
 def run_baseline(path: Path, year: int | None):

@@ -268,7 +268,7 @@ def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
 
 
 RULED_BONUS = 0.1
-RULED_METHODS = frozenset({"camelot-lattice", "ocr"})
+RULED_METHODS = frozenset({"camelot-lattice", "ocr", "pdfplumber"})
 VECTOR, RASTER, STREAM = "camelot-lattice(vector)", "camelot-lattice(raster)", "camelot-stream"
 
 

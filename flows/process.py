@@ -40,12 +40,17 @@ def check_input_size(n_bytes: int) -> None:
 
 def analyse(
     data: bytes, *, sha256: str, filename: str | None = None, media_type: str | None = None,
-    report_year: int | None = None,
+    report_year: int | None = None, second_reader: str = "doubt",
 ) -> ParsedReport:
     """Extract, normalize and validate one document in this process; raises ExtractionError for
     unreadable input (LimitExceeded past a parser limit). The extractor's warnings (what was
-    repaired, cut or guessed) come first in the report's notes, prefixed "extraction: "."""
+    repaired, cut or guessed) come first in the report's notes, prefixed "extraction: ".
+
+    ``second_reader`` (``Settings.second_reader``): when a text PDF's ruled tables are read again
+    by an independent reader and compared cell by cell — ``doubt`` (the first reading fails a
+    check), ``always`` or ``never``."""
     from ogi.extract import extract_document
+    from ogi.extract.dispatch import second_reading
     from ogi.transform.arbitrate import best_report
 
     check_input_size(len(data))
@@ -55,7 +60,14 @@ def analyse(
         with _PDFIUM_LOCK:
             doc = extract_document(data, sha256=sha256, filename=filename, media_type=media_type)
     check_extracted(doc)
-    report = best_report(doc, report_year=report_year)
+
+    def read_again() -> dict | None:
+        with _PDFIUM_LOCK:  # pdfplumber itself is pure Python; the lock keeps the rule simple
+            return second_reading(data, doc)
+
+    reader = read_again if second_reader != "never" and doc.media_type == media.PDF else None
+    report = best_report(doc, report_year=report_year, second_reader=reader,
+                         always_compare=second_reader == "always")
     report.notes = [f"{EXTRACTION_WARNING}{w}" for w in doc.warnings] + report.notes
     return report
 
@@ -73,6 +85,7 @@ def _versions() -> dict[str, str]:
 def process_here(
     data: bytes, *, sha256: str, filename: str | None = None, media_type: str | None = None,
     report_year: int | None = None, has_attachments: bool = False, find_attachments: bool = False,
+    second_reader: str = "doubt",
 ) -> dict[str, Any]:
     """:func:`process_document` in this process, without the worker's time and memory limits.
 
@@ -82,7 +95,8 @@ def process_here(
     versions = _versions()
     name = display_name(filename or sha256[:12])
     try:
-        report = analyse(data, sha256=sha256, filename=filename, media_type=media_type, report_year=report_year)
+        report = analyse(data, sha256=sha256, filename=filename, media_type=media_type, report_year=report_year,
+                         second_reader=second_reader)
     except ExtractionError as exc:
         return {"status": "quarantined", "reason": f"{name}: {exc}", **versions}
     except MemoryError:
@@ -132,7 +146,8 @@ def process_document(
     settings = settings or Settings.from_env()
     limits = Limits.from_settings(settings)
     kwargs = {"data": data, "sha256": sha256, "filename": filename, "media_type": media_type,
-              "report_year": report_year, "has_attachments": has_attachments, "find_attachments": find_attachments}
+              "report_year": report_year, "has_attachments": has_attachments, "find_attachments": find_attachments,
+              "second_reader": settings.second_reader}
     name = display_name(filename or sha256[:12])
     if len(data) > limits.max_input_bytes:  # refused before any work (and before shipping the bytes)
         reason = str(LimitExceeded("document", f"is {size(len(data))}", "max_input_bytes",

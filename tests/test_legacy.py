@@ -37,7 +37,7 @@ def _fmt(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
-STRUCTURAL_PREFIXES = ("completeness.", "registration.")
+STRUCTURAL_PREFIXES = ("completeness.", "registration.", "agreement.")
 
 
 def golden_rows(facts: list[Fact], unplaced: list[Unplaced], checks: list[CheckResult]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from importlib import metadata
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr
@@ -27,7 +28,7 @@ DATA_DIR: Traversable = files("ogi.data")
 # bump makes the next nightly run re-extract everything (and replace each document's facts).
 EXTRACTOR_VERSION = "3"
 # Bump when normalization/validation may change for the same extracted tables.
-TRANSFORM_VERSION = "2"
+TRANSFORM_VERSION = "3"
 
 
 def package_version() -> str:
@@ -116,6 +117,10 @@ class Settings(BaseSettings):
     extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1,
                                  validation_alias=_env("OGI_EXTRACT_WORKERS"), ge=0,
                                  description="worker processes per host process (0: extract in-process, unbounded)")
+    second_reader: Literal["doubt", "always", "never"] = Field(
+        "doubt", validation_alias=_env("OGI_SECOND_READER"),
+        description="when a text PDF's ruled tables are read again by pdfplumber and compared cell by cell: "
+                    "only when the first reading fails a check (doubt), always, or never")
     extract_timeout_s: float = Field(180.0, validation_alias=_env("OGI_EXTRACT_TIMEOUT"), gt=0,
                                      description="wall time of one document in its worker")
     extract_max_memory_mb: int = Field(1280, validation_alias=_env("OGI_EXTRACT_MAX_MEMORY_MB"), ge=64,
