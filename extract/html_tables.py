@@ -19,6 +19,7 @@ from ogi.core.config import EXTRACTOR_VERSION
 from ogi.core.jsstrings import js_string_literals, unescape_js_string
 from ogi.core.models import ExtractedDocument, ExtractionError, RawTable
 from ogi.core.textcodec import INVISIBLE_CHARS, MIXED_CODEC, decode_html_bytes, drop_control_bytes
+from ogi.extract.markdown_tables import has_markdown_tables, markdown_tables
 
 HTML_EXTRACTOR = f"html:{EXTRACTOR_VERSION}"
 
@@ -81,6 +82,9 @@ def extract_html(data: bytes, *, sha256: str, declared_charset: str | None = Non
     elif encoding.startswith(MIXED_CODEC):
         warnings.append(f"page mixes UTF-8 and GB18030: decoded piece by piece, {encoding.split('(', 1)[-1][:-1]}")
 
+    if has_markdown_tables(text):  # a PDF converter's Markdown: pipe tables or HTML fragments
+        tables, plain = markdown_tables(text, lambda fragment: leaf_table_grids(_parse(fragment)))
+        return _document(tables, sha256, "text/markdown", plain.strip(), warnings)
     if _is_script_payload(text):
         fragments = html_fragments_in_script(text)
         if not fragments:

@@ -35,6 +35,8 @@ _BY_EXTENSION = {
     ".et": XLS,  # WPS spreadsheet, OLE2 like .xls
     ".wps": WPS,
     ".txt": TEXT,
+    ".md": TEXT,  # a PDF converter's Markdown: read as text, its tables by the Markdown reader
+    ".markdown": TEXT,
     ".ofd": OFD,
 }
 
@@ -53,6 +55,8 @@ _DECLARED = {
     "application/vnd.ms-works": WPS,
     "application/kswps": WPS,
     "text/plain": TEXT,
+    "text/markdown": TEXT,
+    "text/x-markdown": TEXT,
     OFD: OFD,
 }
 

@@ -58,6 +58,14 @@ class RowResolver:
         chain = [*self.cb.ancestors(code), code]
         self.path = chain if self._has_children(code) else chain[:-1]
 
+    def peek(self, labels: Sequence[str]) -> tuple[str | None, float, str | None]:
+        """What :meth:`resolve` would say, without opening or closing any group."""
+        saved = list(self.path)
+        try:
+            return self.resolve(labels)
+        finally:
+            self.path = saved
+
     def resolve(self, labels: Sequence[str]) -> tuple[str | None, float, str | None]:
         """(code of the row's innermost label, score, best guess when unmatched)."""
         code: str | None = None

@@ -226,6 +226,40 @@ def _is_header_row(row: GridRow, section: str, codebook: Codebook) -> bool:
     return n_cols == 1 and not any(match_label(t, row_codes, codebook).score >= 0.8 for t in texts)
 
 
+def _continues_header(row: GridRow, above: GridRow, section: str, codebook: Codebook) -> bool:
+    """A row of words right under a header row, each under a header text of that row, naming no
+    row of the template: the second line of header labels a reader cut in two (结果 / 维持)."""
+    cells = [(j, t) for j, t in _logical(row) if _nonblank(t)]
+    if not cells or any(parse_value(t, signed=True)[1] != ValueStatus.UNREADABLE for _, t in cells):
+        return False
+    headed = {j for j, t in _logical(above) if _nonblank(t)}
+    if not all(j in headed for j, _ in cells):
+        return False
+    row_codes = codebook.codes(section, "row")
+    return not any(match_label(t, row_codes, codebook).score >= 0.8 for _, t in cells)
+
+
+def _stacked_labels(header_rows: Sequence[GridRow], options: dict[str, tuple[str]],
+                    found: dict[int, tuple[str, str, float]]) -> None:
+    """Columns whose label a reader cut over several header rows (商业 / 企业, or one character a
+    row: 结 / 果 / 维 / 持): the column's header texts read downwards, the longest run ending in its
+    lowest text that is a column label. Only for columns no single cell named."""
+    columns: dict[int, list[str]] = {}
+    for row in header_rows:
+        for j, t in _logical(row):
+            if _nonblank(t):
+                columns.setdefault(j, []).append(t.strip())
+    for j, texts in columns.items():
+        if j in found or len(texts) < 2:
+            continue
+        for start in range(len(texts) - 1):
+            text = "".join(texts[start:])
+            m = match_text(text, options)
+            if m.code:
+                found[j] = (m.code, text, m.score)
+                break
+
+
 def _grid_header(header_rows: Sequence[GridRow], section: str, version: str, codebook: Codebook) -> tuple[list[HeaderCol] | None, str]:
     """Leaf columns of a multi-row header (三, 四), ordered by grid position, with codes.
 
@@ -241,6 +275,7 @@ def _grid_header(header_rows: Sequence[GridRow], section: str, version: str, cod
             m = match_text(t, options)
             if m.code and j not in found:
                 found[j] = (m.code, t, m.score)
+    _stacked_labels(header_rows, options, found)
     if not found:
         return None, "no column header found"
     order = sorted(found)
@@ -283,11 +318,14 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
     note = "no column header found"
     header_width: int | None = None
     pending: list[GridRow] = []
+    rows = _WrappedRows(placer, resolver, value_rows)
     for row in grid.rows:
         cells = _logical(row)
         if not any(_nonblank(t) for _, t in cells):
             continue
-        if _is_header_row(row, grid.section, cb):
+        if _is_header_row(row, grid.section, cb) or (pending and _continues_header(row, pending[-1], grid.section, cb)):
+            # rows waiting to be joined wait over a repeated header (a page break inside a
+            # wrapped label): the rows after it may continue them
             pending.append(row)
             continue
         if pending:
@@ -315,15 +353,16 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
                 assumed = None
             if assumed is None or len(values) != n:
                 why = note if assumed is None else f"row has {len(values)} cells, the header {n} columns"
+                rows.flush()
                 placer.place_row(row, None, " / ".join(labels), 0.0, [], values,
                                  reason=f"{grid.section} columns unknown: {why}")
                 continue
             cols = assumed
-        row_raw = " / ".join(labels)
         if single_row and labels and all(any(m in canonical_text(t) for m in section_markers(grid.section))
                                          for t in labels):
             labels = []  # the section's own title as the label of its only row (四's 案件数量)
         if not labels and single_row:
+            rows.flush()
             said = [parse_value(t, signed=True)[1] for _, t in values if _nonblank(t)]
             if said and all(s == ValueStatus.UNREADABLE for s in said):
                 # only words, no number and no dash: a caption line above the grid (填报单位：…,
@@ -335,12 +374,146 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
                 placer.place_row(row, single_row[0], "", 1.0, cols, values)
             continue
         if not labels:
+            rows.flush()
             placer.place_row(row, None, "", 0.0, cols, values, reason="value row without a label")
             continue
-        code, score, guess = resolver.resolve(labels)
-        if code is not None and code not in value_rows and not any(_nonblank(t) for _, t in values):
-            continue  # a group label row (三、本年度办理结果) with no values of its own
-        placer.place_row(row, code, row_raw, score, cols, values, best_guess=guess, stray=stray)
+        rows.add(_LabeledRow(row, labels, cols, values, stray))
+    rows.flush()
+
+
+def _join_labels(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    """Two rows' label cells as one label wrapped over both (the last cell of the first row runs
+    on into the first cell of the second)."""
+    if not first or not second:
+        return [*first, *second]
+    return [*first[:-1], first[-1] + second[0], *second[1:]]
+
+
+@dataclass
+class _LabeledRow:
+    row: GridRow
+    labels: list[str]
+    cols: Sequence[HeaderCol]
+    values: Sequence[tuple[int, str]]
+    stray: Sequence[tuple[int, str]]
+
+    @property
+    def has_values(self) -> bool:
+        return any(_nonblank(t) for _, t in self.values)
+
+
+class _WrappedRows:
+    """Places labelled rows of 三/四 in order, joining a label that a reader cut over several rows.
+
+    Converters and some PDF readers split one template row when its label wraps: rows of label text
+    only, with the numbers on the row below (…（区分处理的， / 只计这一情形…）) or above
+    (2.其他法律行政法 / 规禁止公开). Label-only rows are joined to their neighbour only when the
+    joined text is a value row of the template and no part is a row of its own that differs from
+    it (a group label, another row) — the template decides, never position alone — and each join
+    is noted. Otherwise every row is placed exactly as it stands. Placement waits for that
+    decision: label-only rows are held until the next row with values, and a row with values
+    until the row after it.
+    """
+
+    def __init__(self, placer: _Placer, resolver: RowResolver, value_rows: set[str]):
+        self.placer = placer
+        self.resolver = resolver
+        self.value_rows = value_rows
+        self.held: list[_LabeledRow] = []  # label-only rows, waiting for the next row with values
+        self.last: tuple[_LabeledRow, list[str], tuple[str | None, float, str | None]] | None = None
+
+    def _note(self, parts: Sequence[Sequence[str]]) -> None:
+        shown = " + ".join(repr(" / ".join(p)) for p in parts)
+        self.placer.out.notes.append(f"{self.placer.grid.section}: a label wrapped over {len(parts)} rows "
+                                     f"was joined: {shown}")
+
+    def add(self, r: _LabeledRow) -> None:
+        if not r.has_values:
+            if not self.held and self.last is not None and self._join_to_last(r):
+                return
+            self._flush_last()
+            self.held.append(r)
+            return
+        self._flush_last()
+        if self.held:
+            r = self._joined_with_held(r)
+        before = list(self.resolver.path)
+        self.last = (r, before, self.resolver.resolve(r.labels))
+
+    def _joined_with_held(self, r: _LabeledRow) -> _LabeledRow:
+        """``r`` with the longest run of held rows before it that joins into its label; the held
+        rows before that run are placed as rows of their own."""
+        saved = list(self.resolver.path)
+        for k in range(len(self.held)):
+            self.resolver.path = list(saved)
+            for h in self.held[:k]:
+                self.resolver.resolve(h.labels)
+            start = list(self.resolver.path)
+            run = self.held[k:]
+            alone = [self.resolver.resolve(h.labels) for h in run]
+            own = self.resolver.peek(r.labels)
+            self.resolver.path = list(start)
+            labels: list[str] = []
+            for part in [*run, r]:
+                labels = _join_labels(labels, part.labels)
+            if self._joinable(self.resolver.peek(labels), *alone, own):
+                self.resolver.path = list(saved)
+                head, self.held = self.held[:k], []
+                for h in head:
+                    self._place_held(h)
+                self._note([p.labels for p in [*run, r]])
+                return _LabeledRow(r.row, labels, r.cols, r.values, r.stray)
+        self.resolver.path = saved
+        self._flush_held()
+        return r
+
+    def _joinable(self, joined: tuple[str | None, float, str | None],
+                  *parts: tuple[str | None, float, str | None]) -> bool:
+        """The joined label is a value row of the template, and no part is a row of its own that
+        differs from it (a group label, another row) — a part that only resembles another row
+        (复申请 ~ 重复申请) matches worse than the joined label does and does not count."""
+        code, score, _ = joined
+        return code in self.value_rows and all(
+            p is None or p == code or (s < 1.0 and s < score) for p, s, _ in parts)
+
+    def _join_to_last(self, fragment: _LabeledRow) -> bool:
+        assert self.last is not None
+        prev, before, mine = self.last
+        own = self.resolver.peek(fragment.labels)
+        after = list(self.resolver.path)
+        self.resolver.path = list(before)
+        joined = _join_labels(prev.labels, fragment.labels)
+        j = self.resolver.resolve(joined)
+        if self._joinable(j, mine, own):
+            self._note([prev.labels, fragment.labels])
+            self.last = (_LabeledRow(prev.row, joined, prev.cols, prev.values, prev.stray), before, j)
+            return True
+        self.resolver.path = after
+        return False
+
+    def _flush_last(self) -> None:
+        if self.last is None:
+            return
+        r, _before, (code, score, guess) = self.last
+        self.last = None
+        self.placer.place_row(r.row, code, " / ".join(r.labels), score, r.cols, r.values, best_guess=guess,
+                              stray=r.stray)
+
+    def _place_held(self, r: _LabeledRow) -> None:
+        code, score, guess = self.resolver.resolve(r.labels)
+        if code is not None and code not in self.value_rows:
+            return  # a group label row (三、本年度办理结果) with no values of its own
+        self.placer.place_row(r.row, code, " / ".join(r.labels), score, r.cols, r.values, best_guess=guess,
+                              stray=r.stray)
+
+    def _flush_held(self) -> None:
+        held, self.held = self.held, []
+        for r in held:
+            self._place_held(r)
+
+    def flush(self) -> None:
+        self._flush_last()
+        self._flush_held()
 
 
 def _s2_item(texts: Sequence[str]) -> str | None:
