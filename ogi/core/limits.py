@@ -14,6 +14,8 @@ Wall time and memory are enforced around the worker process (``ogi.flows.workers
 from __future__ import annotations
 
 import contextvars
+import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -77,10 +79,17 @@ def current() -> Limits:
     """The limits of the document being processed (the environment's when none were set)."""
     limits = _CURRENT.get()
     if limits is None:
-        from ogi.core.config import Settings
-
-        limits = Limits.from_settings(Settings())
+        limits = _from_environment(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("OGI_"))))
     return limits
+
+
+@functools.lru_cache(maxsize=8)
+def _from_environment(_ogi_env: tuple[tuple[str, str], ...]) -> Limits:
+    """Limits from the settings, built once per state of the OGI_* environment: parsers ask for
+    them per cell, and building Settings costs ~20 ms."""
+    from ogi.core.config import Settings
+
+    return Limits.from_settings(Settings())
 
 
 @contextmanager
