@@ -226,17 +226,15 @@ def _is_header_row(row: GridRow, section: str, codebook: Codebook) -> bool:
     return n_cols == 1 and not any(match_label(t, row_codes, codebook).score >= 0.8 for t in texts)
 
 
-def _continues_header(row: GridRow, above: GridRow, section: str, codebook: Codebook) -> bool:
-    """A row of words right under a header row, each under a header text of that row, naming no
-    row of the template: the second line of header labels a reader cut in two (结果 / 维持)."""
+def _continues_header(row: GridRow, above: GridRow) -> bool:
+    """A row of words right under a header row and within its columns (not in the label columns
+    left of them, where a data row's label sits): the next line of header labels that a reader
+    cut over rows (商业 / 企业, 结果 / 维持)."""
     cells = [(j, t) for j, t in _logical(row) if _nonblank(t)]
     if not cells or any(parse_value(t, signed=True)[1] != ValueStatus.UNREADABLE for _, t in cells):
         return False
-    headed = {j for j, t in _logical(above) if _nonblank(t)}
-    if not all(j in headed for j, _ in cells):
-        return False
-    row_codes = codebook.codes(section, "row")
-    return not any(match_label(t, row_codes, codebook).score >= 0.8 for _, t in cells)
+    headed = [j for j, t in _logical(above) if _nonblank(t)]
+    return bool(headed) and all(min(headed) <= j <= max(headed) for j, _ in cells)
 
 
 def _stacked_labels(header_rows: Sequence[GridRow], options: dict[str, tuple[str]],
@@ -323,7 +321,7 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
         cells = _logical(row)
         if not any(_nonblank(t) for _, t in cells):
             continue
-        if _is_header_row(row, grid.section, cb) or (pending and _continues_header(row, pending[-1], grid.section, cb)):
+        if _is_header_row(row, grid.section, cb) or (pending and _continues_header(row, pending[-1])):
             # rows waiting to be joined wait over a repeated header (a page break inside a
             # wrapped label): the rows after it may continue them
             pending.append(row)
