@@ -9,7 +9,8 @@ is ever silently short:
   missing; it names the whole section);
 - ``completeness.<row_code>``: every cell of the row the template has is placed (a blank or "/"
   cell is placed too, with its status: only a cell that was never read is missing), or its group
-  row was printed whole instead of its sub-rows; the detail lists the missing cells as ``row@col``;
+  row was printed whole instead of its sub-rows (and none of them apart); the detail lists the
+  missing cells as ``row@col``;
 - ``registration.<row_code>``: the rows were read in the template's order; a row read after a row
   that comes later in the template is out of place (its label was probably taken from a
   neighbour), and its facts' confidence is lowered to ``MISREGISTERED_CONFIDENCE``.
@@ -70,6 +71,7 @@ def completeness_checks(facts: Sequence[Fact], version: str, cb: Codebook | None
     out: list[CheckResult] = []
     for section in SECTIONS:
         cells = template_cells(section, version, cb)
+        printable_whole = {r for v in TEMPLATE_VERSIONS for r in cb.rows(section, v)}
         n_cells = sum(len(c) for c in cells.values())
         got = sum(1 for r, cols in cells.items() for c in cols if (section, r, c) in placed)
         name = SECTION_NAMES[section]
@@ -83,9 +85,13 @@ def completeness_checks(facts: Sequence[Fact], version: str, cb: Codebook | None
         for row, cols in cells.items():
             missing = [c for c in cols if (section, row, c) not in placed]
             # a group printed as one row (（六）其他处理 without its three sub-rows) holds its
-            # children's cells: they are not missing, they were never printed apart
+            # children's cells: they are not missing, they were never printed apart — if some
+            # template prints that group as a row, and none of its sub-rows was read apart (else a
+            # sub-row's numbers were read as the group's)
             group = next((a for a in reversed(cb.ancestors(row))
-                          if all((section, a, c) in placed for c in missing)), None) if missing else None
+                          if a in printable_whole and all((section, a, c) in placed for c in missing)
+                          and not any((section, r, c) in placed for r, rc in cells.items()
+                                      if a in cb.ancestors(r) for c in rc)), None) if missing else None
             if group is not None:
                 out.append(_check(f"completeness.{row}", section, True,
                                   f"row {cb.get(row).label_zh} has all its cells",
