@@ -45,12 +45,16 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: list[str],
     """One bulk INSERT of ``rows`` (a whole batch's rows of one table)."""
     if not rows:
         return
-    # Built column by column as Python objects, so DuckDB does not see pandas' string dtype quirks;
-    # NaN becomes NULL.
-    df = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols})
-    df = df.where(df.notna(), None)
-    _with_frame(con, "_incoming", df,
-                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _incoming", [])
+    # Built column by column as Python objects, so DuckDB does not see pandas' string dtype quirks.
+    _insert_frame(con, table, pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols}))
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    if df.empty:
+        return
+    df = df.where(df.notna(), None)  # NaN is NULL
+    cols = ", ".join(df.columns)
+    _with_frame(con, "_incoming", df, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming", [])
 
 
 def _with_frame(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, sql: str,
@@ -207,9 +211,7 @@ def _load_segment(con: duckdb.DuckDBPyConnection, items: list[Item], run_id: str
     kept: list[dict[str, Any]] = []
     replaced: list[str] = []  # written again over rows already stored
     docs: list[dict[str, Any]] = []
-    facts: list[dict[str, Any]] = []
-    unplaced: list[dict[str, Any]] = []
-    checks: list[dict[str, Any]] = []
+    facts, unplaced, checks = _Columns(FACT_COLS), _Columns(UNPLACED_COLS), _Columns(CHECK_COLS)
     for record, result in items:
         sha = record["sha256"]
         p = prev.get(sha)
@@ -248,10 +250,10 @@ def _load_segment(con: duckdb.DuckDBPyConnection, items: list[Item], run_id: str
             replaced.append(sha)
         if status == "loaded":
             base = {"sha256": sha, "run_id": run_id}
-            facts += [{**f, **base, "agency_id": record.get("agency_id"), "report_year": year,
-                       "template_version": report.get("template_version")} for f in report.get("facts", [])]
-            unplaced += [{**u, **base} for u in report.get("unplaced", [])]
-            checks += [{**k, **base} for k in report.get("checks", [])]
+            facts.add(report.get("facts", []), {**base, "agency_id": record.get("agency_id"), "report_year": year,
+                                                "template_version": report.get("template_version")})
+            unplaced.add(report.get("unplaced", []), base)
+            checks.add(report.get("checks", []), base)
             outcomes.append("replaced" if p else "loaded")
         else:
             outcomes.append(status)
@@ -272,10 +274,28 @@ def _load_segment(con: duckdb.DuckDBPyConnection, items: list[Item], run_id: str
             _with_frame(con, "_batch_replaced", _shas(replaced),
                         f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM _batch_replaced)", [])
     _insert(con, "documents", DOC_COLS, docs)
-    _insert(con, "facts", FACT_COLS, facts)
-    _insert(con, "unplaced", UNPLACED_COLS, unplaced)
-    _insert(con, "checks", CHECK_COLS, checks)
+    facts.insert(con, "facts")
+    unplaced.insert(con, "unplaced")
+    checks.insert(con, "checks")
     return outcomes
+
+
+class _Columns:
+    """A batch's rows of one child table, gathered column by column (no dict per row: 6 400 facts
+    a batch), each row's own values overridden by the document's (sha256, run_id …)."""
+
+    def __init__(self, cols: list[str]) -> None:
+        self.columns: dict[str, list[Any]] = {c: [] for c in cols}
+
+    def add(self, rows: list[Mapping[str, Any]], fixed: Mapping[str, Any]) -> None:
+        for c, values in self.columns.items():
+            if c in fixed:
+                values.extend([fixed[c]] * len(rows))
+            else:
+                values.extend([r.get(c) for r in rows])
+
+    def insert(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        _insert_frame(con, table, pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in self.columns.items()}))
 
 
 def touch_documents(con: duckdb.DuckDBPyConnection, shas: list[str], run_id: str) -> None:
