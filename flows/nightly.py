@@ -35,7 +35,7 @@ from ogi.flows.reference import reference_rows
 from ogi.store import loader
 from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
-from ogi.store.db import connect, create_views, publish_snapshot, replace_table
+from ogi.store.db import VIEWS_SQL, connect, create_views, publish_snapshot, replace_table
 from ogi.store.export import export_all
 from ogi.store.runlock import run_lock
 
@@ -242,16 +242,17 @@ _EXPORTED_OUTCOMES = ("loaded", "replaced", "quarantined", "kept", "container")
 def export_inputs(con) -> str:
     """A fingerprint of what the CSV exports are made of: every document's stored state (facts,
     checks and unplaced values change only with their document's row), the agencies, the reviewed
-    corrections, the codebook and crosswalk, the views' definitions and the code version. The
+    corrections, the codebook and crosswalk, the views' source and the code version. The
     time a document was last seen (``last_run_id``) is left out: seeing it again changes nothing."""
     parts = [__version__]
     for query in (
         "SELECT count(*), sum(hash(d)::HUGEINT) FROM (SELECT * EXCLUDE (last_run_id) FROM documents) d",
         *(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {t} t" for t in ("agencies", "corrections", "codebook",
                                                                          "crosswalk")),
-        "SELECT string_agg(sql, ';' ORDER BY view_name) FROM duckdb_views() WHERE NOT internal",
     ):
         parts.append(repr(con.execute(query).fetchall()))
+    # the views' source, not duckdb_views(): a reopened file gives their text back reformatted
+    parts.append(VIEWS_SQL.read_text(encoding="utf-8"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
