@@ -144,11 +144,15 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
 
         # discover + fetch: one task per host at a time (the host's one politeness gate), each
         # result recorded in fetches the moment its task ends
+        phases = {"setup": time.monotonic() - t0}  # seconds per phase, for the summary
+        mark = time.monotonic()
         with progress.track("crawl", len(agencies)) as advance:
             crawls = crawl_registry(agencies, settings, known_for=_known_urls(con),
                                     record=lambda rows: loader.record_fetches(con, run_id, rows),
                                     progress=advance)
         fetch_rows = crawls.documents
+        phases["crawl"], mark = time.monotonic() - mark, time.monotonic()
+        load_s = 0.0
 
         # extract + normalize + validate: one task per document not yet loaded with these versions
         stored = loader.stored_versions(con)
@@ -184,14 +188,18 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
                 done_batch, fut = futures.pop(0)
                 results = fut.result()
                 # one transaction per batch: a kill leaves the whole batch loaded or none of it
+                started = time.monotonic()
                 batch_outcomes = loader.load_batch(
                     con, [(records[sha], r) for sha, r in zip(done_batch, results, strict=True)], run_id)
+                load_s += time.monotonic() - started
                 for sha, result, outcome in zip(done_batch, results, batch_outcomes, strict=True):
                     outcomes.setdefault(outcome, []).append(sha)
                     if result["status"] == "quarantined":
                         quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
                 advance_extract(len(done_batch))
         extracting.__exit__(None, None, None)
+        # extraction runs while the previous batch loads: "extract" is the loop's time less the loads
+        phases["extract"], phases["load"] = time.monotonic() - mark - load_s, load_s
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
         outcomes["unchanged"] = unchanged
@@ -199,6 +207,7 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
 
         summary = _summary(con, run_id, crawls, outcomes, quarantined, settings)
         summary["changes"] = changes_since_last_run(con)
+        mark = time.monotonic()
         if export:
             summary["export_inputs"] = inputs = export_inputs(con)
             if _export_current(con, settings.export_dir, outcomes, inputs):
@@ -206,6 +215,8 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
                 summary["export"] = {"skipped": f"unchanged, skipped: the files in {settings.export_dir} are current"}
             else:
                 summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
+        phases["export"] = time.monotonic() - mark
+        summary["phases_s"] = {k: round(v, 2) for k, v in phases.items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
         summary["status"] = "completed"
         summary["verdict"] = verdict(summary)
