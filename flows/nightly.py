@@ -9,6 +9,7 @@ even submitted, so a second night over unchanged sources does almost nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -23,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.results import get_result_store
 
 from ogi.core import progress
-from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings
+from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings, __version__
 from ogi.fetch.archive import Archive
 from ogi.fetch.registry import load_registry
 from ogi.fetch.universe import load_universe, universe_agency_rows
@@ -34,7 +35,7 @@ from ogi.flows.reference import reference_rows
 from ogi.store import loader
 from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
-from ogi.store.db import connect, create_views, publish_snapshot, replace_table
+from ogi.store.db import VIEWS_SQL, connect, create_views, publish_snapshot, replace_table
 from ogi.store.export import export_all
 from ogi.store.runlock import run_lock
 
@@ -143,11 +144,15 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
 
         # discover + fetch: one task per host at a time (the host's one politeness gate), each
         # result recorded in fetches the moment its task ends
+        phases = {"setup": time.monotonic() - t0}  # seconds per phase, for the summary
+        mark = time.monotonic()
         with progress.track("crawl", len(agencies)) as advance:
             crawls = crawl_registry(agencies, settings, known_for=_known_urls(con),
                                     record=lambda rows: loader.record_fetches(con, run_id, rows),
                                     progress=advance)
         fetch_rows = crawls.documents
+        phases["crawl"], mark = time.monotonic() - mark, time.monotonic()
+        load_s = 0.0
 
         # extract + normalize + validate: one task per document not yet loaded with these versions
         stored = loader.stored_versions(con)
@@ -181,13 +186,20 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
             # load the oldest batch once enough are in flight: only those batches' results are held
             while len(futures) >= in_flight or (n == len(batches) - 1 and futures):
                 done_batch, fut = futures.pop(0)
-                for sha, result in zip(done_batch, fut.result(), strict=True):
-                    outcome = loader.load_document(con, records[sha], result, run_id)
+                results = fut.result()
+                # one transaction per batch: a kill leaves the whole batch loaded or none of it
+                started = time.monotonic()
+                batch_outcomes = loader.load_batch(
+                    con, [(records[sha], r) for sha, r in zip(done_batch, results, strict=True)], run_id)
+                load_s += time.monotonic() - started
+                for sha, result, outcome in zip(done_batch, results, batch_outcomes, strict=True):
                     outcomes.setdefault(outcome, []).append(sha)
                     if result["status"] == "quarantined":
                         quarantined.append({"url": records[sha]["url"], "reason": result["reason"]})
-                    advance_extract(1)
+                advance_extract(len(done_batch))
         extracting.__exit__(None, None, None)
+        # extraction runs while the previous batch loads: "extract" is the loop's time less the loads
+        phases["extract"], phases["load"] = time.monotonic() - mark - load_s, load_s
         unchanged = [sha for sha in records if sha not in pending]
         loader.touch_documents(con, unchanged, run_id)
         outcomes["unchanged"] = unchanged
@@ -195,8 +207,16 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
 
         summary = _summary(con, run_id, crawls, outcomes, quarantined, settings)
         summary["changes"] = changes_since_last_run(con)
+        mark = time.monotonic()
         if export:
-            summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
+            summary["export_inputs"] = inputs = export_inputs(con)
+            if _export_current(con, settings.export_dir, outcomes, inputs):
+                # a dict like the export's own (``ogi nightly`` prints its items)
+                summary["export"] = {"skipped": f"unchanged, skipped: the files in {settings.export_dir} are current"}
+            else:
+                summary["export"] = {k: str(v) for k, v in export_all(con, settings.export_dir).items()}
+        phases["export"] = time.monotonic() - mark
+        summary["phases_s"] = {k: round(v, 2) for k, v in phases.items()}
         summary["seconds"] = round(time.monotonic() - t0, 2)
         summary["status"] = "completed"
         summary["verdict"] = verdict(summary)
@@ -223,6 +243,43 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
         summary["alert_error"] = undelivered
         logger.warning(undelivered)
     return summary
+
+
+EXPORT_FILES = ("facts", "checks", "unplaced", "codebook")
+# what a night does to a document that changes what the exports hold
+_EXPORTED_OUTCOMES = ("loaded", "replaced", "quarantined", "kept", "container")
+
+
+def export_inputs(con) -> str:
+    """A fingerprint of what the CSV exports are made of: every document's stored state (facts,
+    checks and unplaced values change only with their document's row), the agencies, the reviewed
+    corrections, the codebook and crosswalk, the views' source and the code version. The
+    time a document was last seen (``last_run_id``) is left out: seeing it again changes nothing."""
+    parts = [__version__]
+    for query in (
+        "SELECT count(*), sum(hash(d)::HUGEINT) FROM (SELECT * EXCLUDE (last_run_id) FROM documents) d",
+        *(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {t} t" for t in ("agencies", "corrections", "codebook",
+                                                                         "crosswalk")),
+    ):
+        parts.append(repr(con.execute(query).fetchall()))
+    # the views' source, not duckdb_views(): a reopened file gives their text back reformatted
+    parts.append(VIEWS_SQL.read_text(encoding="utf-8"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _export_current(con, export_dir: Path, outcomes: dict[str, list[str]], inputs: str) -> bool:
+    """True when the export files on disk are what exporting now would write again: the night
+    loaded, replaced, quarantined or kept no document, every file is there, and the last completed
+    run that exported (or found its export current) did so from the same inputs."""
+    if any(outcomes.get(k) for k in _EXPORTED_OUTCOMES):
+        return False
+    if not all((Path(export_dir) / f"{name}.csv").is_file() for name in EXPORT_FILES):
+        return False
+    row = con.execute(
+        """SELECT json_extract_string(summary_json, '$.export_inputs') FROM runs
+           WHERE status = 'completed' AND json_extract_string(summary_json, '$.export_inputs') IS NOT NULL
+           ORDER BY finished_at DESC LIMIT 1""").fetchone()
+    return bool(row) and row[0] == inputs
 
 
 def _summary(con, run_id, crawls: CrawlOutcome, outcomes, quarantined, settings) -> dict[str, Any]:
