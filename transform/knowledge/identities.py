@@ -299,6 +299,18 @@ def _year_ranges(spec: str) -> dict[str, tuple[int | None, int | None]]:
     return out
 
 
+def template_for_year(report_year: int | None, ident: Identity | None = None) -> str | None:
+    """The fixed template (2019 or 2021 format) a report of ``report_year`` should follow, from the
+    same year ranges the version/year check uses; None before 2019 or without a year."""
+    if report_year is None:
+        return None
+    ident = ident or next(i for i in load_identities() if i.id == "sanity.version_year")
+    for version, (lo, hi) in _year_ranges(ident.expr).items():
+        if version in ("2019", "2021") and (lo is None or report_year >= lo) and (hi is None or report_year <= hi):
+            return version
+    return None
+
+
 def check_version_year(template_version: str, report_year: int | None,
                        ident: Identity | None = None) -> CheckResult | None:
     """A 2019-format report dated 2021+, a 2021-format one dated 2020 or earlier, a legacy table
