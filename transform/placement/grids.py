@@ -25,6 +25,7 @@ class GridRow:
     table_index: int
     row_index: int
     page: int | None
+    method: str = ""  # the reader of its table (RawTable.method): "ocr" values are never certain
 
 
 @dataclass
@@ -78,7 +79,7 @@ def section_grids(tables: Sequence[RawTable]) -> list[SectionGrid]:
                 grids.append(current)
             if current is None:
                 continue
-            current.rows.append(GridRow(tuple(cells), table.index, r, table.page_of_row(r)))
+            current.rows.append(GridRow(tuple(cells), table.index, r, table.page_of_row(r), table.method))
             if table.index not in current.table_indices:
                 current.table_indices.append(table.index)
         last_width = width

@@ -66,6 +66,10 @@ def _is_label_like(text: str) -> bool:
 
 
 MISREGISTERED_CONFIDENCE = 0.5  # a row whose label holds a value: placed, flagged, never certain
+# A value recognised from pixels (OCR) is never as certain as one read from a text layer or a
+# file's cells: a "/" recognised as "1" adds up as well as a real 1. Analysts filtering
+# confidence = 1 get values read from table cells only (README, "How sure a value is").
+OCR_CONFIDENCE = 0.9
 
 
 def _values_among_labels(row_raw: str) -> list[str]:
@@ -143,7 +147,7 @@ class _Placer:
                 col_index=j,
                 row_label_raw=row_raw,
                 col_label_raw=col.raw,
-                confidence=round(min(score, col.score), 4),
+                confidence=round(min(score, col.score, OCR_CONFIDENCE if row.method == "ocr" else 1.0), 4),
             )
         )
 
