@@ -149,6 +149,7 @@ def _baseline(home: Path, storage: Path) -> dict:
     return {"archive": _archive_objects(home), "results": _results(storage),
             "wal": wal.stat().st_size if wal.exists() else 0, "t0": time.time(),
             "stages": {p.name for p in home.glob(".export.stage-*")},
+            "parts": {f.name for f in _files(home / "archive", ".tmp-*.part")},
             "snapshot_tmp": {p.name for p in (home / "snapshot").glob(".ogi.duckdb.*.tmp")}}
 
 
@@ -173,7 +174,7 @@ POINTS = [
           lambda h, p, b: (h / ".ogi.duckdb.creating").exists() or (h / "ogi.duckdb").exists()),
     Point("crawl: first report fetched and archived", lambda h, p, b: _archive_objects(h) >= 1),
     Point("archive write: more reports being archived", lambda h, p, b: _archive_objects(h) > b["archive"]
-          or bool(_files(h / "archive", ".tmp-*.part"))),
+          or bool({f.name for f in _files(h / "archive", ".tmp-*.part")} - b["parts"])),
     Point("extraction: first document result stored", lambda h, p, b: _results(p) > b["results"]),
     Point("loading: results of a batch going into DuckDB",
           lambda h, p, b: _results(p) >= 4 and _wal_grew(h, b)),
@@ -210,14 +211,17 @@ def _kill_at(point: Point, nights: Nights, home: Path, storage: Path, log: Path,
             "s": round(time.monotonic() - t0, 1), "orphans": _orphans_after(pid)}
 
 
-def _assert_nothing_half(home: Path, label: str) -> None:
+def _assert_nothing_half(home: Path, label: str) -> dict[str, str]:
     """After a kill: the database has every table or does not exist; an export directory holds one
-    complete export (its manifest verifies) or does not exist."""
+    complete export (its manifest verifies) or does not exist. Returns the runs recorded (id → status)."""
     db = home / "ogi.duckdb"
+    runs: dict[str, str] = {}
     if db.exists():
         con = duckdb.connect(str(db))  # read-write, as the next run opens it (replays the log)
         try:
             have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if "runs" in have:
+                runs = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
         finally:
             con.close()
         assert set(TABLES) <= have, f"{label}: {db} lacks tables {set(TABLES) - have}"
@@ -227,6 +231,7 @@ def _assert_nothing_half(home: Path, label: str) -> None:
     snap = home / "snapshot" / "ogi.duckdb"
     if snap.exists():
         duckdb.connect(str(snap), read_only=True).execute("SELECT count(*) FROM facts").fetchall()
+    return runs
 
 
 def _rows(db: Path, table: str) -> list[tuple]:
@@ -266,10 +271,14 @@ def nights(prefect_harness, tmp_path_factory):
 
         kills = []
         storage = root / "results-crash"
+        seen: dict[str, str] = {}
         for point in POINTS:
             kills.append(_kill_at(point, runner, crash, storage, root / "crash.log"))
+            runs = _assert_nothing_half(crash, point.name)
+            # the run the kill left, as recorded at that moment (None: killed before it was recorded)
+            kills[-1]["run"] = next(((r, st) for r, st in runs.items() if r not in seen), None)
+            seen = runs
             print(f"kill: {kills[-1]}", file=sys.stderr)
-            _assert_nothing_half(crash, point.name)
         final = runner.start(crash, storage, root / "final.log")
         assert runner.wait(final) == 0, (root / "final.log").read_text()
         # ``ogi export`` killed half-way through its files: the night's export stays, whole
@@ -319,14 +328,45 @@ def test_rerun_after_kills_equals_an_uninterrupted_night(nights):
 
 def test_killed_runs_are_marked_interrupted(nights):
     _, crash, kills, _ = nights
-    status = duckdb.connect(str(crash / "snapshot" / "ogi.duckdb"), read_only=True).execute(
-        "SELECT status, count(*) FROM runs GROUP BY 1 ORDER BY 1").fetchall()
-    counts = dict(status)
-    assert "running" not in counts, status
-    # every kill after the run was recorded (all but the first, at database creation) left a run
-    # that the next start marked interrupted; the one killed while publishing the snapshot had
-    # already recorded itself completed
-    nightly = kills[:len(POINTS)]
-    snapshot_killed = int(nightly[-1]["killed"])
-    assert counts.get("interrupted", 0) == sum(k["killed"] for k in nightly[1:]) - snapshot_killed, status
-    assert counts.get("completed") == 1 + snapshot_killed, status
+    final = dict(duckdb.connect(str(crash / "snapshot" / "ogi.duckdb"), read_only=True).execute(
+        "SELECT run_id, status FROM runs").fetchall())
+    assert "running" not in final.values(), final
+    left = {k["run"][0]: k["point"] for k in kills if k.get("run")}
+    # a kill after the run was recorded leaves it 'running' (until the next start marks it); one
+    # that lands after the run recorded itself completed (publishing the snapshot) leaves that
+    running = [r for k in kills if k.get("run") and (r := k["run"])[1] == "running"]
+    assert len(left) >= 7 and len(running) >= 6, kills
+    assert all(final[r] == "interrupted" for r, _ in running), {left[r]: final[r] for r, _ in running}
+    assert list(final.values()).count("interrupted") == len(running), final
+
+
+ORPHANING = """
+import subprocess, sys, time
+if sys.argv[1] == "reaped":
+    from ogi.core.reaper import reap_descendants_when_gone
+    dog = reap_descendants_when_gone(0.05)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+time.sleep(0.5)  # the watchdog has seen the child
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("mode", ["reaped", "control"])
+def test_what_a_killed_run_started_dies_with_it(mode):
+    """The watchdog ``ogi demo|nightly|deploy`` start (``ogi.core.reaper``) kills what the run started
+    (Prefect's temporary server, pool workers) once the run is killed; without it the child lives on."""
+    run = subprocess.Popen([sys.executable, "-c", ORPHANING, mode], stdout=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    try:
+        child = int(run.stdout.readline())
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        left = _orphans_after(run.pid, grace=3.0)
+        if mode == "reaped":
+            assert not left, left
+        else:
+            assert [p.split()[0] for p in left] == [str(child)], left
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
