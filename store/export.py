@@ -88,6 +88,8 @@ def export_all(con: duckdb.DuckDBPyConnection, out_dir: Path, flt: ExportFilter 
         held = f"years {years[0]}–{years[-1]}" if years else "no facts at all"
         raise NothingMatches(f"no facts match {flt.describe()} (the database holds {held})")
     out_dir = Path(out_dir)
+    if out_dir.is_symlink():  # swap the directory it points to, never the link itself
+        out_dir = out_dir.resolve()
     recover_export(out_dir)
     step = on_file or (lambda _n: None)
     selected = "" if flt.all_documents else " JOIN report_documents rd USING (sha256)"
