@@ -485,6 +485,9 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
+_WATCHDOGS: list = []  # held, so the watchdog's Popen is not collected while the run lives
+
+
 def main(argv: list[str] | None = None) -> int:
     import duckdb
 
@@ -497,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress.enable_if_terminal()
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    if args.command in ("demo", "nightly", "deploy"):  # a killed run leaves no server or worker behind
+        from ogi.core.reaper import reap_descendants_when_gone
+
+        _WATCHDOGS.append(reap_descendants_when_gone())
     try:
         return args.func(args)
     except ValidationError as exc:  # a bad OGI_* value: name the variable, no traceback

@@ -108,6 +108,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
     con.execute("CHECKPOINT")  # everything in the main file, the write-ahead log empty
     snap = snapshot_path(db_path)
     snap.parent.mkdir(parents=True, exist_ok=True)
+    # copies a killed publisher left half-written (the run lock makes this process the only publisher)
+    for stale in snap.parent.glob(f".{snap.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = snap.with_name(f".{snap.name}.{os.getpid()}.tmp")
     try:
         with open(db_path, "rb") as src, open(tmp, "wb") as dst:
@@ -137,11 +140,53 @@ def analyst_connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _creating_path(db_path: Path) -> Path:
+    return Path(db_path).with_name(f".{Path(db_path).name}.creating")
+
+
+def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing of the schema in one transaction: a kill half-way leaves the file as it
+    was (DuckDB's write-ahead log rolls the unfinished transaction back), never half a schema."""
+    con.execute("BEGIN")
+    try:
+        con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _create(db_path: Path) -> None:
+    """Create a new database file under a temporary name — the schema in it, checkpointed,
+    flushed — and only then link it to ``db_path``: a kill -9 during creation leaves
+    no file at ``db_path`` (the next run starts over), never a file without tables. A temporary
+    file a killed creation left is removed first."""
+    tmp = _creating_path(db_path)
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = _open_writer(tmp)
+    try:
+        _apply_schema(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, db_path)  # never over a file another writer created meanwhile
+    except FileExistsError:
+        pass  # theirs stands; ours is dropped
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(Path(db_path).parent)
+
+
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database and make sure the schema exists.
 
     ``read_only``: open what readers read (``reader_path``: the snapshot when published), never
-    creating anything.
+    creating anything. A new file appears complete or not at all (``_create``); an existing one
+    missing tables (created by an older version and killed, or older than the schema) gets them here.
     """
     if read_only:
         path = reader_path(db_path)
@@ -149,12 +194,14 @@ def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnect
             raise _missing(db_path)
         return duckdb.connect(str(path), read_only=True)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if not Path(db_path).exists():
+        _create(Path(db_path))
     con = _open_writer(db_path)
     if not storage_version(con).startswith(STORAGE_COMPATIBILITY):  # type: ignore[union-attr]
         con.close()
         _convert_storage(Path(db_path))
         con = _open_writer(db_path)
-    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+    _apply_schema(con)
     return con
 
 
