@@ -165,6 +165,7 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
             sha: rec for sha, rec in records.items()
             if sha not in stored or stored[sha][:2] != current
         }
+        _provenance_of_first_fetch(con, pending)
         # load: this process is the only writer. Documents go in batches so that only one batch's
         # bytes and results are in memory at a time.
         outcomes: dict[str, list[str]] = {}
@@ -190,7 +191,7 @@ def _nightly(settings, agencies, export, expected_years, include_universe, t0, l
                 # one transaction per batch: a kill leaves the whole batch loaded or none of it
                 started = time.monotonic()
                 batch_outcomes = loader.load_batch(
-                    con, [(records[sha], r) for sha, r in zip(done_batch, results, strict=True)], run_id)
+                    con, [(pending[sha], r) for sha, r in zip(done_batch, results, strict=True)], run_id)
                 load_s += time.monotonic() - started
                 for sha, result, outcome in zip(done_batch, results, batch_outcomes, strict=True):
                     outcomes.setdefault(outcome, []).append(sha)
@@ -280,6 +281,21 @@ def _export_current(con, export_dir: Path, outcomes: dict[str, list[str]], input
            WHERE status = 'completed' AND json_extract_string(summary_json, '$.export_inputs') IS NOT NULL
            ORDER BY finished_at DESC LIMIT 1""").fetchone()
     return bool(row) and row[0] == inputs
+
+
+def _provenance_of_first_fetch(con, pending: dict[str, dict[str, Any]]) -> None:
+    """A document this run saw only as "not modified" (304) was fetched by an earlier run that
+    died before loading it: its provenance is that fetch's (status, validators, time), not 304."""
+    unseen = [sha for sha, rec in pending.items() if rec.get("http_status") == 304]
+    if not unseen:
+        return
+    rows = con.execute(
+        "SELECT sha256, http_status, etag, last_modified, fetched_at FROM ("
+        " SELECT *, row_number() OVER (PARTITION BY sha256 ORDER BY fetched_at DESC) AS rn FROM fetches"
+        f" WHERE http_status = 200 AND sha256 IN ({', '.join('?' * len(unseen))})) WHERE rn = 1", unseen).fetchall()
+    for sha, status, etag, last_modified, fetched_at in rows:
+        pending[sha] = {**pending[sha], "http_status": status, "etag": etag, "last_modified": last_modified,
+                        "fetched_at": fetched_at}
 
 
 def _summary(con, run_id, crawls: CrawlOutcome, outcomes, quarantined, settings) -> dict[str, Any]:

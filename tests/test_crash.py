@@ -29,11 +29,7 @@ from ogi.store.export import verify_export
 
 TABLES = ("runs", "agencies", "documents", "fetches", "facts", "unplaced", "checks", "expected_reports")
 # what two nights over the same sites may differ in: run ids and clocks
-VOLATILE = {"run_id", "first_run_id", "last_run_id", "loaded_at", "fetched_at",
-            # documents.http_status is that of the fetch in the night that loaded the document: 304
-            # when a killed night had fetched (and archived) the bytes and the next one asked "changed
-            # since?" — fetch metadata, like fetched_at (the fetches table keeps the 200)
-            "http_status"}
+VOLATILE = {"run_id", "first_run_id", "last_run_id", "loaded_at", "fetched_at"}
 
 
 def _free_port() -> int:
