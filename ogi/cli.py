@@ -146,12 +146,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     temporary server accepts the schedule and never fires it)."""
     from ogi.flows.server import NoServer, configured_api
 
-    run = _flow(args)
     try:
         api = configured_api()
     except NoServer as exc:
         print(f"ogi deploy: {exc}", file=sys.stderr)
         return 2
+    run = _flow(args)
     params = {k: v for k, v in (("registry", args.registry), ("home", args.home)) if v}
     when = f"every {args.interval:g} s" if args.interval else f"on cron '{args.cron}'"
     print(f"serving deployment 'ogi-nightly/nightly' {when} on {api} (Ctrl-C to stop)", flush=True)

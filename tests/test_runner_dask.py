@@ -1,4 +1,4 @@
-"""The nightly flow on a Dask cluster whose workers have no access to the flow's disk.
+"""``ogi demo --runner dask --scheduler ADDRESS`` on a cluster whose workers have no access to the flow's disk.
 
 Two worker processes (one thread each) run with their own cwd, TMPDIR, HOME and OGI_HOME, and an
 audit hook in each records every file the worker opens, creates, renames or removes under the
@@ -9,6 +9,7 @@ bytes, and each document's cached result, travel through the S3 archive.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -17,8 +18,7 @@ import pytest
 import s3fs
 
 from ogi.core.config import DATA_DIR
-from ogi.demo_server import serve_directory
-from tests.fixtures_sites.local_s3 import CREDENTIALS, make_bucket, s3_server
+from tests.fixtures_sites.local_s3 import CREDENTIALS, free_port, make_bucket, s3_server
 from tests.test_flow_workers import _facts
 
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra (prefect-dask, distributed) is not installed")
@@ -28,11 +28,11 @@ _AUDITED = ("open", "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.listdi
             "shutil.copyfile", "shutil.rmtree")
 
 
-def _worker_setup(dask_worker, workdir: str, forbidden: list[str]) -> dict:
+def _worker_setup(dask_worker, forbidden: list[str]) -> dict:
     """Run on each worker: move into its own directory and record file access under ``forbidden``."""
     import sys
 
-    os.chdir(workdir)
+    os.chdir(Path(os.environ["HOME"]).parent)
     seen: list[str] = []
     dask_worker._ogi_forbidden_access = seen
 
@@ -63,14 +63,20 @@ def _relative_urls(rows: list[tuple]) -> list[tuple]:
 def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo_runs, tmp_path_factory):
     from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 
-    from ogi.flows.runners import nightly_flow, shared_api
+    from ogi.cli import main
 
     threads_home, one, _ = demo_runs  # the session's threads run of the demo
     flow_home = tmp_path_factory.mktemp("dask-flow")
     worker_root = tmp_path_factory.mktemp("dask-workers")
     local_results = Path(PREFECT_LOCAL_STORAGE_PATH.value()).resolve()
-    with s3_server() as endpoint, serve_directory(DEMO) as base_url, pytest.MonkeyPatch.context() as mp:
+    with s3_server() as endpoint, pytest.MonkeyPatch.context() as mp:
         mp.setenv("OGI_MIN_INTERVAL", "0")
+        mp.setenv("OGI_CORRECTIONS", str(DEMO / "corrections.csv"))
+        mp.setenv("OGI_DEMO_PORT", str(free_port()))
+        # batches of 3: the demo's 10 documents become 4 tasks, spread over both workers; one bounded
+        # extraction process per worker (two cores: more only queue behind each other's imports)
+        mp.setenv("OGI_BATCH_SIZE", "3")
+        mp.setenv("OGI_EXTRACT_WORKERS", "1")
         results_before = set(local_results.rglob("*")) if local_results.exists() else set()
         make_bucket(endpoint, "ogi")
         s3 = {"OGI_S3_ENDPOINT": endpoint, "OGI_S3_KEY": CREDENTIALS["s3_access_key_id"],
@@ -95,14 +101,12 @@ def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo
             client = distributed.Client(cluster)
             client.wait_for_workers(2, timeout=60)
             forbidden = [str(flow_home.resolve()), str(local_results)]
-            infos = {}
-            for addr, spec in zip(sorted(client.scheduler_info()["workers"]), workers_env, strict=True):
-                infos[addr] = client.run(_worker_setup, workdir=str(Path(spec["HOME"]).parent),
-                                         forbidden=forbidden, workers=[addr])[addr]
-            dask_flow = nightly_flow(None, "dask", cluster.scheduler_address)
-            with shared_api(None, "dask"):  # a server is configured (the harness): nothing to start
-                two = dask_flow(registry=str(DEMO / "sites.csv"), base_url=base_url, home=str(flow_home),
-                                include_universe=False)
+            infos = client.run(_worker_setup, forbidden=forbidden)
+            summary = tmp_path_factory.mktemp("dask-summary") / "summary.json"
+            # a Prefect server is configured (the session's harness), so nothing else is started
+            code = main(["--home", str(flow_home), "demo", "--runner", "dask",
+                         "--scheduler", cluster.scheduler_address, "--json", str(summary)])
+            two = json.loads(summary.read_text(encoding="utf-8"))
             access = client.run(_worker_access)
             tasks = client.run(_tasks_run)
         finally:
@@ -113,6 +117,7 @@ def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo
     facts_one = _relative_urls(_facts(threads_home))
     facts_two = _relative_urls(_facts(flow_home))
 
+    assert code == 0
     # the workers ran in their own directories, with their own homes
     assert len({i["OGI_HOME"] for i in infos.values()}) == 2
     for info in infos.values():

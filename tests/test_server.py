@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from ogi.core.config import DATA_DIR
 from ogi.demo_server import serve_directory
@@ -99,10 +100,12 @@ def test_deployment_on_a_short_interval_runs_twice_on_its_own(tmp_path: Path):
     server = subprocess.Popen([*ogi, "server", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     deploy = None
+    t_start = time.monotonic()
     try:
         line = _wait_for_line(_lines(server), "PREFECT_API_URL=", 150, seen)
         api = line.removeprefix("PREFECT_API_URL=")
         assert api == f"http://127.0.0.1:{port}/api"
+        print(f"ogi server answered after {time.monotonic() - t_start:.0f} s")
         assert (home / "prefect-server" / "prefect.db").is_file()  # SQLite under the home
         children += psutil.Process(server.pid).children(recursive=True)
 
@@ -131,8 +134,12 @@ def test_deployment_on_a_short_interval_runs_twice_on_its_own(tmp_path: Path):
                                    + deploy_log.read_text(errors="replace")[-3000:])
                 print(f"two scheduled runs completed {took:.0f} s after ogi deploy started")
                 children += psutil.Process(deploy.pid).children(recursive=True)
+                t1 = time.monotonic()
                 assert _stop(deploy, signal.SIGINT) in (0, -signal.SIGINT, 130)  # Ctrl-C
+                print(f"ogi deploy stopped in {time.monotonic() - t1:.1f} s")
+        t1 = time.monotonic()
         assert _stop(server, signal.SIGTERM) == 0
+        print(f"ogi server stopped in {time.monotonic() - t1:.1f} s")
     finally:
         for proc in (deploy, server):
             if proc is not None and proc.poll() is None:
@@ -149,3 +156,43 @@ def test_deployment_on_a_short_interval_runs_twice_on_its_own(tmp_path: Path):
         con.close()
     assert statuses.count("completed") >= 2, statuses
     assert facts > 0
+
+
+def _ogi(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ogi", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_deploy_without_a_server_is_one_clear_line(tmp_path: Path):
+    """Prefect would accept the schedule on its temporary server and never fire it: refuse instead."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    env.update({"OGI_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path / "prefect")})
+    done = _ogi(["deploy", "--interval", "5"], env)
+    assert done.returncode == 2, done
+    assert done.stderr.strip().splitlines() == [
+        "ogi deploy: schedules need a Prefect server (Prefect's temporary one cannot run them): start one "
+        "with `ogi server` and set the PREFECT_API_URL it prints"]
+    dead = f"http://127.0.0.1:{free_port()}/api"
+    done = _ogi(["deploy", "--cron", "0 3 * * *"], {**env, "PREFECT_API_URL": dead})
+    assert done.returncode == 2, done
+    assert done.stderr.strip().splitlines() == [
+        f"ogi deploy: no Prefect server answers at PREFECT_API_URL={dead} (start it with `ogi server`)"]
+    assert "Cannot schedule flows on an ephemeral server" not in done.stdout + done.stderr
+    assert not (tmp_path / "home" / "ogi.duckdb").exists()
+
+
+def test_a_cluster_beyond_this_machine_needs_a_configured_server():
+    """Workers elsewhere cannot reach the flow's temporary loopback server: say so before anything runs."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from ogi.flows.runners import NoSharedApi, check_shared_api, is_loopback
+
+    assert is_loopback("tcp://127.0.0.1:8786") and is_loopback("localhost:8786") and is_loopback("tcp://[::1]:1")
+    assert not is_loopback("tcp://10.0.0.5:8786") and not is_loopback("ray://head.example:10001")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        check_shared_api(None)
+        check_shared_api("tcp://127.0.0.1:8786")  # a cluster here shares the temporary server
+        with pytest.raises(NoSharedApi, match=r"--scheduler tcp://10\.0\.0\.5:8786: workers on other machines"):
+            check_shared_api("tcp://10.0.0.5:8786")
+    with temporary_settings(updates={PREFECT_API_URL: "http://10.0.0.1:4200/api"}):
+        check_shared_api("tcp://10.0.0.5:8786")
