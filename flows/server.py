@@ -38,6 +38,16 @@ def database_url(home: Path) -> str:
     return f"sqlite+aiosqlite:///{(home / 'prefect-server' / 'prefect.db').resolve()}"
 
 
+def shown(url: str) -> str:
+    """A database URL fit to print (the password masked)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL sqlalchemy reads: show only its scheme
+        return url.split("://", 1)[0] + "://…"
+
+
 def api_url(host: str, port: int) -> str:
     """The API URL clients use (a wildcard bind is reached through this machine's name)."""
     name = socket.gethostname() if host in _WILDCARD else host

@@ -166,7 +166,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     """Run a Prefect server until interrupted; print the PREFECT_API_URL once it answers."""
     import signal
 
-    from ogi.flows.server import NoServer, database_url, prefect_server
+    from ogi.flows.server import NoServer, database_url, prefect_server, shown
 
     settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
 
@@ -176,7 +176,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         with prefect_server(settings.home, host=args.host, port=args.port, timeout_s=args.timeout) as (api, proc):
-            print(f"Prefect server ready, database {database_url(settings.home)}", flush=True)
+            print(f"Prefect server ready, database {shown(database_url(settings.home))}", flush=True)
             print(f"PREFECT_API_URL={api}", flush=True)
             return proc.wait()
     except NoServer as exc:

@@ -107,6 +107,8 @@ def test_deployment_on_a_short_interval_runs_twice_on_its_own(tmp_path: Path):
         assert api == f"http://127.0.0.1:{port}/api"
         print(f"ogi server answered after {time.monotonic() - t_start:.0f} s")
         assert (home / "prefect-server" / "prefect.db").is_file()  # SQLite under the home
+        assert any(line.startswith(f"Prefect server ready, database sqlite+aiosqlite:///{home}/prefect-server/")
+                   for line in seen), seen[-5:]
         children += psutil.Process(server.pid).children(recursive=True)
 
         with serve_directory(DEMO) as base_url:
@@ -196,3 +198,14 @@ def test_a_cluster_beyond_this_machine_needs_a_configured_server():
             check_shared_api("tcp://10.0.0.5:8786")
     with temporary_settings(updates={PREFECT_API_URL: "http://10.0.0.1:4200/api"}):
         check_shared_api("tcp://10.0.0.5:8786")
+
+
+def test_server_database_is_sqlite_under_the_home_unless_configured(tmp_path: Path, monkeypatch):
+    from ogi.flows.server import database_url, shown
+
+    monkeypatch.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+    assert database_url(tmp_path) == f"sqlite+aiosqlite:///{tmp_path.resolve()}/prefect-server/prefect.db"
+    pg = "postgresql+asyncpg://prefect:s3cret@db-host:5432/prefect"
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", pg)
+    assert database_url(tmp_path) == pg
+    assert shown(pg) == "postgresql+asyncpg://prefect:***@db-host:5432/prefect"  # printed without its password
