@@ -1,8 +1,9 @@
 """``ogi demo --runner dask --scheduler ADDRESS`` on a cluster whose workers have no access to the flow's disk.
 
-Two worker processes (one thread each) run with their own cwd, TMPDIR, HOME and OGI_HOME, and an
-audit hook in each records every file the worker opens, creates, renames or removes under the
-flow's home or the flow's Prefect result storage. The archive is on a loopback S3 server. The
+Two worker processes (one thread each) run with their own cwd, TMPDIR, HOME, OGI_HOME and
+PREFECT_HOME, and an audit hook in each records every file the worker opens, creates, renames,
+lists or removes under the flow's home or the flow's PREFECT_HOME (its local result storage
+included). The archive is on a loopback S3 server. The
 run must give the same facts as the threads run, with no worker touching the flow's disk: the
 bytes, and each document's cached result, travel through the S3 archive.
 """
@@ -61,7 +62,7 @@ def _relative_urls(rows: list[tuple]) -> list[tuple]:
 
 
 def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo_runs, tmp_path_factory):
-    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+    from prefect.settings import PREFECT_HOME, PREFECT_LOCAL_STORAGE_PATH
 
     from ogi.cli import main
 
@@ -86,10 +87,10 @@ def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo
         workers_env = []
         for n in range(2):
             own = worker_root / f"w{n}"
-            for sub in ("home", "tmp", "ogi"):
+            for sub in ("home", "tmp", "ogi", "prefect"):
                 (own / sub).mkdir(parents=True)
             workers_env.append({"HOME": str(own / "home"), "TMPDIR": str(own / "tmp"),
-                                "OGI_HOME": str(own / "ogi"), **s3})
+                                "OGI_HOME": str(own / "ogi"), "PREFECT_HOME": str(own / "prefect"), **s3})
         # One cluster, two worker processes, each with its own environment (a nanny per worker).
         cluster = distributed.SpecCluster(
             scheduler={"cls": distributed.Scheduler, "options": {"host": "127.0.0.1", "dashboard_address": None}},
@@ -100,7 +101,7 @@ def test_dask_cluster_without_the_flow_disk_gives_the_same_facts_as_threads(demo
         try:
             client = distributed.Client(cluster)
             client.wait_for_workers(2, timeout=60)
-            forbidden = [str(flow_home.resolve()), str(local_results)]
+            forbidden = [str(flow_home.resolve()), str(local_results), str(PREFECT_HOME.value().resolve())]
             infos = client.run(_worker_setup, forbidden=forbidden)
             summary = tmp_path_factory.mktemp("dask-summary") / "summary.json"
             # a Prefect server is configured (the session's harness), so nothing else is started
