@@ -74,10 +74,15 @@ def _stop(proc: subprocess.Popen, sig: int, timeout_s: float = 60) -> int:
 
 def _kill_all(procs: list[psutil.Process]) -> list[str]:
     """Kill what is still alive; return what was."""
-    alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    names = [f"{p.pid} {' '.join(p.cmdline())[:120]}" for p in alive]
-    for p in alive:
-        p.kill()
+    names = []
+    for p in procs:
+        try:
+            if p.status() == psutil.STATUS_ZOMBIE:
+                continue
+            names.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
+            p.kill()
+        except psutil.NoSuchProcess:  # gone, as it should be
+            continue
     return names
 
 
