@@ -21,7 +21,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.results import get_result_store
 
 from ogi.core import progress
 from ogi.core.config import EXTRACTOR_VERSION, TRANSFORM_VERSION, Settings, __version__
@@ -32,6 +31,7 @@ from ogi.flows.alert import send_alert, verdict
 from ogi.flows.crawl import CrawlOutcome, crawl_registry, task_settings
 from ogi.flows.process import process_document
 from ogi.flows.reference import reference_rows
+from ogi.flows.results import document_result_store
 from ogi.store import loader
 from ogi.store.corrections import read_corrections
 from ogi.store.coverage import changes_since_last_run
@@ -52,12 +52,12 @@ _CACHE_DAYS = 180
 def process_batch_task(label: str, docs: list[dict[str, Any]], settings: dict[str, Any]) -> list[dict[str, Any]]:
     """Extract, normalize and validate a batch of documents (tens per task, so Prefect's per-task
     cost is paid once per batch). Bytes come from the archive URL, never through the task's
-    parameters; each document's result is cached on its own (sha256 + code versions) in Prefect's
-    result store, so a batch interrupted or regrouped redoes only documents not yet done. Inside
-    the batch documents run concurrently, bounded by the extraction workers."""
+    parameters; each document's result is cached on its own (sha256 + code versions) in a result
+    store every worker reaches (``flows/results.py``), so a batch interrupted or regrouped redoes
+    only documents not yet done. Inside the batch documents run concurrently, bounded by the extraction workers."""
     s = Settings(**settings)
     archive = Archive.from_settings(s)
-    store = get_result_store()
+    store = document_result_store(s)
     expires = datetime.now(UTC) + timedelta(days=_CACHE_DAYS)
 
     def one(d: dict[str, Any]) -> dict[str, Any]:

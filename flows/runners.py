@@ -9,10 +9,12 @@ beyond one machine. The loader stays in the flow's process: one writer for DuckD
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect import Flow
 from prefect.settings import (
@@ -33,6 +35,34 @@ class RunnerUnavailable(ValueError):
     """The runner's optional package is not installed (one line naming the extra)."""
 
 
+class NoSharedApi(ValueError):
+    """Workers on other machines would have no Prefect API to report to (one line saying what to do)."""
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a scheduler address (``tcp://host:port``, ``ray://host:port``, ``host:port``) is this machine."""
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_shared_api(scheduler: str | None) -> None:
+    """Refuse a cluster beyond this machine without a Prefect server configured.
+
+    Without ``PREFECT_API_URL`` the flow starts a temporary server on loopback and hands its URL
+    to the workers; a worker on another machine would reach its own loopback instead (its task
+    runs unrecorded, or failing). A cluster on this machine shares the temporary server.
+    """
+    if scheduler and not is_loopback(scheduler) and not PREFECT_API_URL.value():
+        raise NoSharedApi(f"--scheduler {scheduler}: workers on other machines need a Prefect server they "
+                          "reach: run `ogi server --host 0.0.0.0` (README, Operations) and set the "
+                          "PREFECT_API_URL it prints, here and on every worker")
+
+
 def resolve_runner(runner: str | None, workers: int | None) -> str:
     """The runner to use: the one asked for; else ``process`` for ``--workers`` > 1 (as before), else threads."""
     if runner is None:
@@ -48,6 +78,7 @@ def task_runner(runner: str | None = None, workers: int | None = None, scheduler
     name = resolve_runner(runner, workers)
     if scheduler and name not in ("dask", "ray"):
         raise ValueError(f"--scheduler is for --runner dask or ray, not {name}")
+    check_shared_api(scheduler)
     if name == "threads":
         return ThreadPoolTaskRunner(max_workers=workers) if workers else ThreadPoolTaskRunner()
     if name == "process":

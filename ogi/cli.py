@@ -142,10 +142,48 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    """Serve the deployment against the configured Prefect server (refused without one: Prefect's
+    temporary server accepts the schedule and never fires it)."""
+    from ogi.flows.server import NoServer, configured_api
+
+    try:
+        api = configured_api()
+    except NoServer as exc:
+        print(f"ogi deploy: {exc}", file=sys.stderr)
+        return 2
+    run = _flow(args)
     params = {k: v for k, v in (("registry", args.registry), ("home", args.home)) if v}
-    print(f"serving deployment 'ogi-nightly/nightly' on cron '{args.cron}' (Ctrl-C to stop)")
-    _flow(args).serve(name="nightly", cron=args.cron, parameters=params)
+    when = f"every {args.interval:g} s" if args.interval else f"on cron '{args.cron}'"
+    print(f"serving deployment 'ogi-nightly/nightly' {when} on {api} (Ctrl-C to stop)", flush=True)
+    # one run at a time: a night still running when the next is due makes the next wait (the run
+    # lock would refuse it)
+    schedule = {"interval": args.interval} if args.interval else {"cron": args.cron}
+    run.serve(name="nightly", parameters=params, limit=1, print_starting_message=False, **schedule)
     return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """Run a Prefect server until interrupted; print the PREFECT_API_URL once it answers."""
+    import signal
+
+    from ogi.flows.server import NoServer, database_url, prefect_server, shown
+
+    settings = Settings.from_env_with_home(Path(args.home)) if args.home else Settings.from_env()
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with prefect_server(settings.home, host=args.host, port=args.port, timeout_s=args.timeout) as (api, proc):
+            print(f"Prefect server ready, database {shown(database_url(settings.home))}", flush=True)
+            print(f"PREFECT_API_URL={api}", flush=True)
+            return proc.wait()
+    except NoServer as exc:
+        print(f"ogi server: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
 
 
 _NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -399,6 +437,16 @@ class NoMatch(ValueError):
     """A filter matched nothing: say so and exit 1."""
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
+
+
 def version_text() -> str:
     """The package version and the code versions that key the document cache."""
     return f"ogi {__version__} (extractor {EXTRACTOR_VERSION}, transform {TRANSFORM_VERSION})"
@@ -421,11 +469,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runner_args(p)
     p.set_defaults(func=cmd_nightly)
 
-    p = sub.add_parser("deploy", help="serve a Prefect deployment of the nightly flow on a cron schedule")
-    p.add_argument("--cron", default="30 2 * * *", help="cron schedule (default: 02:30 every night)")
+    p = sub.add_parser("deploy", help="serve a Prefect deployment of the nightly flow on a schedule "
+                                      "(needs a Prefect server: ogi server)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--cron", default="30 2 * * *", help="cron schedule (default: 02:30 every night)")
+    when.add_argument("--interval", type=_positive_seconds, metavar="SECONDS", help="run every SECONDS instead")
     p.add_argument("--registry")
     _add_runner_args(p)
     p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("server", help="run a Prefect server (SQLite under the home, or "
+                                      "PREFECT_API_DATABASE_CONNECTION_URL) and print its PREFECT_API_URL")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the server to answer")
+    p.set_defaults(func=cmd_server)
 
     p = sub.add_parser("extract", help="extract one report file; print one CSV row per value")
     p.add_argument("file")
