@@ -347,7 +347,8 @@ def structure_of(table: SubTable, line_h: float) -> Structure | None:
         vs = value_start(line)
         for i, w in enumerate(line.words):
             (values if vs is not None and i >= vs else labels).append(w)
-    numeric = [w for w in values if is_numeric(w.text)] or values
+    # numbers and placeholders ("/", "—") alike: a column that printed only "/" is a column
+    numeric = [w for w in values if is_value_token(w.text)] or values
     if not numeric:
         return None
     bands = _overlap_clusters([(w.x0, w.x1) for w in numeric])

@@ -113,6 +113,18 @@ def test_empty_cells_stay_empty_and_values_keep_their_column():
     ]
 
 
+def test_a_column_of_placeholders_only_is_a_column():
+    """四 has one value row: a column that printed only "/" has no number anywhere, and its
+    header may be lost among others; the placeholder alone makes the column (it used to be
+    glued to its neighbour: "/ 12")."""
+    header = [_w("案件", 0, 0), _w("甲", 100, 0), _w("乙", 140, 0), _w("丙", 180, 0)]
+    rows = [[_w("数量", 0, 30), _w("12", 100, 30), _w("/", 142, 30, 3.0), _w("7", 180, 30)]]
+    table = _table(header, rows)
+    st = structure_of(table, 10.0)
+    assert st is not None and len(st.bands) == 3
+    assert table_grid(table, st, 10.0)[-1] == ["数量", "12", "/", "7"]
+
+
 def test_wrapped_and_grouped_labels_join_their_row():
     """A label wrapped over two lines is one cell; a group label spanning rows sits in the first
     row it covers and the cells it covers below are None, as the lattice reader gives a merge."""
