@@ -125,7 +125,7 @@ def nightly(
 
 
 def _nightly(settings, agencies, export, expected_years, include_universe, t0, logger) -> dict[str, Any]:
-    con = connect(settings.db_path)
+    con = connect(settings.db_path, memory_mb=settings.db_memory_mb)
     run_id = str(uuid.uuid4())
     try:
         loader.start_run(con, run_id, "ogi-nightly")

@@ -181,12 +181,14 @@ def _create(db_path: Path) -> None:
     _fsync_dir(Path(db_path).parent)
 
 
-def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(db_path: Path, *, read_only: bool = False, memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database and make sure the schema exists.
 
     ``read_only``: open what readers read (``reader_path``: the snapshot when published), never
     creating anything. A new file appears complete or not at all (``_create``); an existing one
     missing tables (created by an older version and killed, or older than the schema) gets them here.
+    ``memory_mb``: DuckDB's memory limit for this connection (by default 80 % of the machine's RAM,
+    which its buffer cache fills as the tables grow; past the limit it spills to ``<db>.tmp``).
     """
     if read_only:
         path = reader_path(db_path)
@@ -201,6 +203,8 @@ def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnect
         con.close()
         _convert_storage(Path(db_path))
         con = _open_writer(db_path)
+    if memory_mb:
+        con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
     _apply_schema(con)
     return con
 

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1,
                                  validation_alias=_env("OGI_EXTRACT_WORKERS"), ge=0,
                                  description="worker processes per host process (0: extract in-process, unbounded)")
+    db_memory_mb: int = Field(1024, validation_alias=_env("OGI_DB_MEMORY_MB"), ge=128,
+                              description="memory DuckDB may use in the loader's process (beyond it, it spills "
+                                          "to disk): without a limit its buffers grow with the database")
     second_reader: Literal["doubt", "always", "never"] = Field(
         "doubt", validation_alias=_env("OGI_SECOND_READER"),
         description="when a text PDF's ruled tables are read again by pdfplumber and compared cell by cell: "
