@@ -20,14 +20,14 @@ CASES = ["nul_bytes.html", "mixed_utf8_gbk.html", "wide_colspans.html", "zip_bom
          "truncated.pdf", "password.pdf", "xxe.xlsx", "no_table.html", "report_really_html.pdf"]
 
 
-def _site(root, corpus) -> list[str]:
+def _site(root, corpus, cases=CASES, scale: str = "test") -> list[str]:
     """One agency per case: a listing page linking its report; the registry rows."""
     rows = ["agency_id,name,kind,level,division_code,parent_id,listing_url"]
-    for i, name in enumerate(CASES):
+    for i, name in enumerate(cases):
         agency = f"h{i:02d}"
         folder = root / agency / "ndbg"
         folder.mkdir(parents=True)
-        src = build(name, corpus)
+        src = build(name, corpus, scale)
         target = folder / f"report{i}{src.suffix}"
         target.write_bytes(src.read_bytes())
         title = f"示范第{i}局2024年政府信息公开工作年度报告"
