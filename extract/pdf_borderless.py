@@ -38,6 +38,8 @@ _HEADING = re.compile(r"^[一二三四五六七八九十]+、\S{4,}$")
 _SENTENCE_END = ("。",)
 # margin bands (fractions of the page height) where lone numbers are page numbers, not values
 _MARGIN = 0.08
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_VALUE_MARKS = set("/／—－-\\")  # blank markers a value cell may print
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class Word:
     x1: float
     top: float
     bottom: float
+    # narrow gaps inside the word, (characters before it, x where it ends, x where it resumes):
+    # where two cells of a tightly padded table touch, a header word may cross a column boundary
+    cuts: tuple[tuple[int, float, float], ...] = ()
+    gaps: tuple[float, ...] = ()  # every gap between its characters
 
     @property
     def cx(self) -> float:
@@ -125,7 +131,9 @@ def _words_from_chars(chars: Sequence[tuple[str, float, float, float, float]]) -
     """Characters in content order → words: a character continues the word when it sits just
     right of the previous one (gap under half a character) on the same line. Blanks are skipped:
     pdfium also generates them where a font changes inside a word, and a real blank between cells
-    leaves a gap anyway. Content order keeps a word whole when a fallback font shifts a glyph."""
+    leaves a gap anyway. Content order keeps a word whole when a fallback font shifts a glyph.
+    A label and a number set apart by a fifth of a character are two cells (a tightly padded
+    table: "章" | "0"); inside one text run they touch ("2020年")."""
     words: list[Word] = []
     run: list[tuple[str, float, float, float, float]] = []
     for c in chars:
@@ -135,7 +143,11 @@ def _words_from_chars(chars: Sequence[tuple[str, float, float, float, float]]) -
             p = run[-1]
             h = min(c[4] - c[3], p[4] - p[3])
             overlap = min(c[4], p[4]) - max(c[3], p[3])
-            if not (-0.2 * h <= c[1] - p[2] <= 0.5 * max(c[4] - c[3], p[4] - p[3]) and overlap >= 0.5 * h):
+            gap = c[1] - p[2]
+            p_val, c_val = p[0].isdigit() or p[0] in _VALUE_MARKS, c[0].isdigit() or c[0] in _VALUE_MARKS
+            label_to_number = (p_val != c_val and not (p[0].isascii() and c[0].isascii())
+                               and gap >= 0.2 * h)
+            if label_to_number or not (-0.2 * h <= gap <= 0.5 * max(c[4] - c[3], p[4] - p[3]) and overlap >= 0.5 * h):
                 words.append(_word(run))
                 run = []
         run.append(c)
@@ -145,12 +157,17 @@ def _words_from_chars(chars: Sequence[tuple[str, float, float, float, float]]) -
 
 
 def _word(run: Sequence[tuple]) -> Word:
+    h = min(c[4] - c[3] for c in run)
+    gaps = tuple(b[1] - a[2] for a, b in zip(run, run[1:], strict=False))
+    cuts = tuple((k, run[k - 1][2], run[k][1]) for k, g in enumerate(gaps, start=1) if g >= 0.25 * h)
     return Word(
         text="".join(c[0] for c in run),
         x0=min(c[1] for c in run),
         x1=max(c[2] for c in run),
         top=min(c[3] for c in run),
         bottom=max(c[4] for c in run),
+        cuts=cuts,
+        gaps=gaps,
     )
 
 
@@ -168,6 +185,110 @@ def group_lines(words: Sequence[Word]) -> list[Line]:
     for line in lines:
         line.words.sort(key=lambda w: w.x0)
     return lines
+
+
+# ---------------------------------------------------------------- spread labels
+
+_LABEL_MARKS = set("（）()、，,.．：:“”《》·")
+
+
+def _spread_member(w: Word, line_h: float) -> bool:
+    """One character, or characters set apart at one even gap (a spread label's characters
+    whose gap came out under half a character)."""
+    if len(w.text) == 1:
+        return bool(_CJK.match(w.text)) or w.text in _LABEL_MARKS or w.text.isdigit()
+    return bool(w.gaps) and min(w.gaps) >= 0.15 * line_h and max(w.gaps) - min(w.gaps) <= max(1.0, 0.2 * min(w.gaps)) \
+        and all(_CJK.match(ch) or ch in _LABEL_MARKS for ch in w.text)
+
+
+def _even_runs(words: Sequence[Word], line_h: float) -> list[tuple[int, int]]:
+    """(start, end) index ranges of words on one line that are single characters set apart at one
+    even gap: a label in distributed alignment (分散对齐) or with wide character spacing. Digits
+    only open a run ("1 . 属 于 …": the item number); a digit after a character is a value."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        if not _spread_member(words[i], line_h):
+            i += 1
+            continue
+        j = i + 1
+        gap0 = words[i].gaps[0] if words[i].gaps else None
+        while j < len(words) and _spread_member(words[j], line_h):
+            if words[j].text.isdigit() and not all(w.text.isdigit() for w in words[i:j]):
+                break
+            gaps = [words[j].x0 - words[j - 1].x1, *words[j].gaps]
+            if gap0 is None:
+                gap0 = gaps[0]
+            if any(abs(g - gap0) > max(1.0, 0.2 * gap0) for g in gaps):
+                break
+            j += 1
+        while j - 1 > i and words[j - 1].text in _PLACEHOLDER:
+            j -= 1  # "无" after a label is a value, not the label's last character
+        if j - i >= 2 and any(_CJK.match(w.text) and w.text not in _PLACEHOLDER for w in words[i:j]) \
+                and words[i + 1].x0 - words[i].x1 >= 0.3 * line_h:
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def _stacked(pair: Sequence[Word], near: Sequence[Line]) -> bool:
+    """Two single characters with the same two single characters right above or below them and
+    nothing between: two vertical labels side by side, not one spread label."""
+    a, b = pair
+    for line in near:
+        at_a = [w for w in line.words if len(w.text) == 1 and abs(w.x0 - a.x0) <= 1.5]
+        at_b = [w for w in line.words if len(w.text) == 1 and abs(w.x0 - b.x0) <= 1.5]
+        between = [w for w in line.words if a.x1 + 1 < w.cx < b.x0 - 1]
+        if at_a and at_b and not between:
+            return True
+    return False
+
+
+def join_spread_labels(lines: Sequence[Line], line_h: float) -> list[Line]:
+    """Lines with each label in distributed alignment joined back into one word.
+
+    A typesetting system or Word's 分散对齐 spreads a label's characters over its cell; read as
+    words, "规   章" is two cells and its last character lines up with every other label's
+    (a false label column). A run is joined where it stands left of its own line's values (a row
+    label), or, on a line without values, where the next value line below has no value under it
+    (the one-character-per-line headers of table 四 stand over their columns); two characters
+    only where they are not two vertical labels side by side.
+    """
+    value_x: list[list[tuple[float, float]] | None] = []
+    for line in lines:
+        vs = value_start(line)
+        value_x.append(None if vs is None else [(w.x0, w.x1) for w in line.words[vs:] if is_numeric(w.text)])
+    out: list[Line] = []
+    for k, line in enumerate(lines):
+        runs = _even_runs(line.words, line_h)
+        if not runs:
+            out.append(line)
+            continue
+        below = next((value_x[m] for m in range(k + 1, len(lines))
+                      if value_x[m] is not None and lines[m].top - line.bottom <= 8 * line_h), None)
+        near = [ln for ln in lines[max(0, k - 1):k + 2] if ln is not line
+                and min(abs(ln.top - line.bottom), abs(line.top - ln.bottom)) < 1.5 * line_h]
+        words: list[Word] = []
+        last = 0
+        for i, j in runs:
+            run = line.words[i:j]
+            x0, x1 = run[0].x0, run[-1].x1
+            rest = line.words[j:]
+            own_row = bool(rest) and value_start(Line(rest)) == 0 and all(
+                not _spread_member(w, line_h) or w.text.isdigit() for w in rest[:1])
+            if not own_row and below is not None and any(a < x1 and b > x0 for a, b in below):
+                continue  # a header standing over value columns
+            if len(run) == 2 and _stacked(run, near):
+                continue
+            words.extend(line.words[last:i])
+            words.append(Word("".join(w.text for w in run), x0, x1, min(w.top for w in run),
+                              max(w.bottom for w in run)))
+            last = j
+        words.extend(line.words[last:])
+        out.append(Line(words))
+    return out
 
 
 # ---------------------------------------------------------------- line classes
@@ -439,7 +560,7 @@ def _header_rows(lines: Sequence[Line], st: Structure, line_h: float) -> list[li
     nl = len(st.label_starts)
     cells: list[dict] = []  # {c0, c1, texts, top, bottom, cx, w}
     for line in lines:
-        for w in line.words:
+        for w in (part for word in line.words for part in _split_at_bands(word, st)):
             if nl and w.cx < st.boundary:
                 c0 = c1 = 0
             else:
@@ -486,6 +607,46 @@ def _header_rows(lines: Sequence[Line], st: Structure, line_h: float) -> list[li
     return rows
 
 
+def _split_at_bands(w: Word, st: Structure) -> list[Word]:
+    """A header word over several value bands, cut at its narrow inner gaps that fall between two
+    of them: two header cells of a tightly padded table that touch ("商业企业|科研机构"). A word
+    without such a gap (法人或其他组织 over five columns) spans them."""
+    if not w.cuts or w.cx < st.boundary:
+        return [w]
+    b0, b1 = _header_span(w, st.bands)
+    if b0 == b1:
+        return [w]
+    parts: list[Word] = []
+    start_k, start_x = 0, w.x0
+    for k, end_x, resume_x in w.cuts:
+        between = any(st.bands[i][1] <= resume_x and end_x <= st.bands[i + 1][0] + 0.5 * (w.bottom - w.top)
+                      and (st.bands[i][0] + st.bands[i][1]) / 2 < end_x
+                      and (st.bands[i + 1][0] + st.bands[i + 1][1]) / 2 > resume_x
+                      for i in range(b0, b1))
+        if between:
+            parts.append(Word(w.text[start_k:k], start_x, end_x, w.top, w.bottom))
+            start_k, start_x = k, resume_x
+    if not parts:
+        return [w]
+    parts.append(Word(w.text[start_k:], start_x, w.x1, w.top, w.bottom))
+    return parts
+
+
+def _split_at_label_starts(w: Word, starts: Sequence[float]) -> list[Word]:
+    """A label word cut at a narrow inner gap where another label column starts: the last
+    character of a vertical label touching the next column's wrapped line ("结|供")."""
+    parts: list[Word] = []
+    start_k, start_x = 0, w.x0
+    for k, end_x, resume_x in w.cuts:
+        if any(abs(resume_x - s) <= 2 for s in starts if s > start_x + 2):
+            parts.append(Word(w.text[start_k:k], start_x, end_x, w.top, w.bottom))
+            start_k, start_x = k, resume_x
+    if not parts:
+        return [w]
+    parts.append(Word(w.text[start_k:], start_x, w.x1, w.top, w.bottom))
+    return parts
+
+
 def _put(row: list[str | None], cell: dict) -> None:
     """A header cell into its row: text at its first column, None over the rest of its span."""
     text = "\n".join(cell["texts"])
@@ -527,7 +688,8 @@ def _body_rows(lines: Sequence[Line], st: Structure, line_h: float) -> list[list
     frags: list[tuple[int, Word, bool]] = []
     for ln in lines:
         vs = _values_at(ln, st)
-        label_words = ln.words[:vs] if vs is not None else ln.words
+        label_words = [part for w in (ln.words[:vs] if vs is not None else ln.words)
+                       for part in _split_at_label_starts(w, st.label_starts)]
         cols = [_label_col(w, st.label_starts) if nl else 0 for w in label_words]
         leaf_col = max(cols) if cols and vs is not None else None
         for w, c in zip(label_words, cols, strict=True):
@@ -688,7 +850,7 @@ def _page_pieces(words: Sequence[Word], height: float, page: int) -> list[_Piece
     if not words:
         return []
     line_h = statistics.median(w.bottom - w.top for w in words)
-    lines = [ln for ln in group_lines(words) if not _in_margin(ln, height)]
+    lines = join_spread_labels([ln for ln in group_lines(words) if not _in_margin(ln, height)], line_h)
     if not lines:
         return []
     text_width = max(w.x1 for w in words) - min(w.x0 for w in words)
