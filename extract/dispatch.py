@@ -124,7 +124,8 @@ def _extract_open_pdf(pdf, data: bytes, *, sha256: str, ocr: bool) -> ExtractedD
     camelot_failed: list[int] = []
     page_alternatives: list[PageAlternative] = []
     if camelot_pages:
-        camelot_tables, camelot_failed, page_alternatives = _camelot_pages(data, camelot_pages, warnings)
+        camelot_tables, camelot_failed, page_alternatives = _camelot_pages(
+            data, camelot_pages, warnings, {i + 1: t for i, t in enumerate(texts) if usable[i]})
         found.extend(camelot_tables)
     page_text = {i + 1: (t if usable[i] else "") for i, t in enumerate(texts)}
     if ocr:
@@ -220,7 +221,7 @@ def _alternative_sets(
 
 
 def _camelot_pages(
-    data: bytes, pages: list[int], warnings: list[str]
+    data: bytes, pages: list[int], warnings: list[str], texts: dict[int, str] | None = None,
 ) -> tuple[list[PageTable], list[int], list[PageAlternative]]:
     """Run Camelot on a temporary copy of the bytes (its lattice parser wants a path).
 
@@ -233,7 +234,7 @@ def _camelot_pages(
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:
-            found, page_alts = page_tables_with_alternatives(path, pages)
+            found, page_alts = page_tables_with_alternatives(path, pages, texts=texts)
             return found, [], page_alts
         except Exception:  # Camelot/playa raise many types on odd PDFs: retry page by page
             pass
@@ -242,7 +243,7 @@ def _camelot_pages(
         alternatives: list[PageAlternative] = []
         for p in pages:
             try:
-                page_found, page_alts = page_tables_with_alternatives(path, [p])
+                page_found, page_alts = page_tables_with_alternatives(path, [p], texts=texts)
                 tables.extend(page_found)
                 alternatives.extend(page_alts)
             except Exception as exc:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ogi.extract.pdf_grid import PageTable, grid_consistency
@@ -153,7 +153,17 @@ def _words_from_chars(chars: Sequence[tuple[str, float, float, float, float]]) -
         run.append(c)
     if run:
         words.append(_word(run))
-    return words
+    return [part for w in words for part in _split_trailing_mark(w)]
+
+
+def _split_trailing_mark(w: Word) -> list[Word]:
+    """A blank marker ("无", "/") set apart at the end of a label word: the next cell's value in
+    a tightly padded table ("章|无"); inside a label "无" runs on without a gap ("无法提供")."""
+    if len(w.text) >= 2 and w.text[-1] in _PLACEHOLDER and w.cuts and w.cuts[-1][0] == len(w.text) - 1:
+        k, end_x, resume_x = w.cuts[-1]
+        return [Word(w.text[:k], w.x0, end_x, w.top, w.bottom, cuts=w.cuts[:-1], gaps=w.gaps[:-1]),
+                Word(w.text[k:], resume_x, w.x1, w.top, w.bottom)]
+    return [w]
 
 
 def _word(run: Sequence[tuple]) -> Word:
@@ -246,20 +256,34 @@ def _stacked(pair: Sequence[Word], near: Sequence[Line]) -> bool:
     return False
 
 
+def _own_column(run: Sequence[Word], near: Sequence[Line], line_h: float) -> bool:
+    """The run's first character stands in a column of its own: a line next to it has one
+    character at the same place followed by an ordinary word where the run's second one starts
+    (the vertical 三、本年度办理结果 beside "（一）予以公开" spread over its cell)."""
+    first, second = run[0], run[1]
+    for line in near:
+        for a, b in zip(line.words, line.words[1:], strict=False):
+            if len(a.text) == 1 and abs(a.x0 - first.x0) <= 1.5 and abs(b.x0 - second.x0) <= 2 \
+                    and len(b.text) >= 2 and not _spread_member(b, line_h):
+                return True
+    return False
+
+
 def join_spread_labels(lines: Sequence[Line], line_h: float) -> list[Line]:
     """Lines with each label in distributed alignment joined back into one word.
 
     A typesetting system or Word's 分散对齐 spreads a label's characters over its cell; read as
     words, "规   章" is two cells and its last character lines up with every other label's
     (a false label column). A run is joined where it stands left of its own line's values (a row
-    label), or, on a line without values, where the next value line below has no value under it
-    (the one-character-per-line headers of table 四 stand over their columns); two characters
-    only where they are not two vertical labels side by side.
+    label), or, on a line without values, where a value line follows closely below and has no
+    value under it (the one-character-per-line headers of table 四 stand over their columns, and
+    a header at the foot of a page may have its values on the next); two characters only where
+    they are not two vertical labels side by side.
     """
     value_x: list[list[tuple[float, float]] | None] = []
     for line in lines:
         vs = value_start(line)
-        value_x.append(None if vs is None else [(w.x0, w.x1) for w in line.words[vs:] if is_numeric(w.text)])
+        value_x.append(None if vs is None else [(w.x0, w.x1) for w in line.words[vs:] if is_value_token(w.text)])
     out: list[Line] = []
     for k, line in enumerate(lines):
         runs = _even_runs(line.words, line_h)
@@ -270,6 +294,8 @@ def join_spread_labels(lines: Sequence[Line], line_h: float) -> list[Line]:
                       if value_x[m] is not None and lines[m].top - line.bottom <= 8 * line_h), None)
         near = [ln for ln in lines[max(0, k - 1):k + 2] if ln is not line
                 and min(abs(ln.top - line.bottom), abs(line.top - ln.bottom)) < 1.5 * line_h]
+        around = [ln for ln in lines[max(0, k - 2):k + 3] if ln is not line
+                  and min(abs(ln.top - line.bottom), abs(line.top - ln.bottom)) < 3 * line_h]
         words: list[Word] = []
         last = 0
         for i, j in runs:
@@ -278,11 +304,15 @@ def join_spread_labels(lines: Sequence[Line], line_h: float) -> list[Line]:
             rest = line.words[j:]
             own_row = bool(rest) and value_start(Line(rest)) == 0 and all(
                 not _spread_member(w, line_h) or w.text.isdigit() for w in rest[:1])
-            if not own_row and below is not None and any(a < x1 and b > x0 for a, b in below):
-                continue  # a header standing over value columns
-            if len(run) == 2 and _stacked(run, near):
+            if not own_row and (below is None or any(a < x1 and b > x0 for a, b in below)):
+                continue  # a header standing over value columns (or over the next page's)
+            start = i
+            if _own_column(run, around, line_h):
+                start, run = i + 1, run[1:]  # a vertical label's character beside the spread label
+                x0 = run[0].x0
+            if len(run) < 2 or (len(run) == 2 and _stacked(run, near)):
                 continue
-            words.extend(line.words[last:i])
+            words.extend(line.words[last:start])
             words.append(Word("".join(w.text for w in run), x0, x1, min(w.top for w in run),
                               max(w.bottom for w in run)))
             last = j
@@ -349,9 +379,24 @@ def _is_breaker(lines: Sequence[Line], i: int, text_width: float, line_h: float)
     return not any(value_start(ln) is not None for ln in near)
 
 
-def _in_margin(line: Line, height: float) -> bool:
-    text = "".join(w.text for w in line.words)
-    return len(text) <= 10 and (line.top > (1 - _MARGIN) * height or line.bottom < _MARGIN * height)
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－·]+\s*\d{1,4}\s*[-—–－·]+|第\d{1,4}页(?:[,，/]?共\d{1,4}页)?|\d{1,4}\s*/\s*\d{1,4}"
+                          r"|共\d{1,4}页[,，]?第\d{1,4}页|[Pp]age\d{1,4}(?:of\d{1,4})?)$")
+
+
+def _off_margin(line: Line, height: float) -> Line | None:
+    """A line in the top or bottom band of the page without its page furniture: a decorated page
+    number ("— 5 —", "第 2 页 共 6 页") is dropped wherever it stands, a line that is only a bare
+    number or one short word (a running title) is dropped whole. Other words stay: a table may
+    run into the band, and its header's words can share a line with the page number."""
+    if not (line.top > (1 - _MARGIN) * height or line.bottom < _MARGIN * height):
+        return line
+    if _PAGE_NUMBER.match("".join(w.text for w in line.words)):
+        return None
+    words = [w for w in line.words if not _PAGE_NUMBER.match(w.text)]
+    text = "".join(w.text for w in words)
+    if not words or (len(words) == 1 and len(text) <= 10) or (len(text) <= 4 and text.isdigit()):
+        return None
+    return Line(words)
 
 
 def segments(lines: Sequence[Line], text_width: float, line_h: float) -> list[list[Line]]:
@@ -699,11 +744,15 @@ def _body_rows(lines: Sequence[Line], st: Structure, line_h: float) -> list[list
     blocks: list[_Block] = []
     for col in range(nl):
         cur: _Block | None = None
-        for _, w, leaf in sorted((f for f in frags if f[0] == col), key=lambda f: (f[1].top, f[1].x0)):
+        in_col = sorted((f for f in frags if f[0] == col), key=lambda f: (f[1].top, f[1].x0))
+        for n, (_, w, leaf) in enumerate(in_col):
             if cur is not None and abs(w.cy - (cur.bottom - line_h / 2)) < 0.4 * line_h and not leaf:
                 cur.texts[-1] += " " + w.text  # same line, same column
                 continue
-            new = (cur is None or w.top - cur.bottom > 0.9 * line_h or bool(_NUMBERED.match(w.text))
+            # a vertical label's first character, its "、" on the next line: "三" / "、" / "本" …
+            nxt = in_col[n + 1][1].text if n + 1 < len(in_col) else ""
+            numbered = bool(_NUMBERED.match(w.text)) or (len(w.text) == 1 and bool(_NUMBERED.match(w.text + nxt[:1])))
+            new = (cur is None or w.top - cur.bottom > 0.9 * line_h or numbered
                    or (leaf and cur.leaf))
             if new:
                 cur = _Block(col, [w.text], w.top, w.bottom, leaf)
@@ -850,7 +899,8 @@ def _page_pieces(words: Sequence[Word], height: float, page: int) -> list[_Piece
     if not words:
         return []
     line_h = statistics.median(w.bottom - w.top for w in words)
-    lines = join_spread_labels([ln for ln in group_lines(words) if not _in_margin(ln, height)], line_h)
+    lines = join_spread_labels([kept for ln in group_lines(words) if (kept := _off_margin(ln, height)) is not None],
+                               line_h)
     if not lines:
         return []
     text_width = max(w.x1 for w in words) - min(w.x0 for w in words)
@@ -957,12 +1007,26 @@ def borderless_tables(source: str, pages: Sequence[int]) -> list[PageTable]:
     return sorted(out, key=lambda t: t.page)
 
 
-def borderless_candidates(source: str, pages: Sequence[int], min_consistency: float) -> dict[int, list[PageTable]]:
+def borderless_candidates(source: str, pages: Sequence[int], min_consistency: float,
+                          ruled: Mapping[int, Sequence[PageTable]] | None = None) -> dict[int, list[PageTable]]:
     """Per page, the word-position tables when every one of them is a consistent grid
-    (:func:`extract.pdf_tables.grid_consistency`); pages without such tables are left out."""
+    (:func:`extract.pdf_tables.grid_consistency`); pages without such tables are left out.
+
+    ``ruled``: pages that also hold ruled tables (read by the lattice reader); word tables there
+    that overlap one of them vertically are that table read again and are left out."""
     if not pages:
         return {}
     by_page: dict[int, list[PageTable]] = {}
     for t in borderless_tables(source, pages):
+        if ruled and t.page in ruled and any(_overlaps(t, r) for r in ruled[t.page]):
+            continue
         by_page.setdefault(t.page, []).append(t)
     return {p: ts for p, ts in by_page.items() if all(grid_consistency(t.rows) >= min_consistency for t in ts)}
+
+
+def _overlaps(a: PageTable, b: PageTable) -> bool:
+    """Vertical extents (fractions of the page) that overlap; an unknown extent overlaps all."""
+    if None in (a.top_frac, a.bottom_frac, b.top_frac, b.bottom_frac):
+        return True
+    assert a.top_frac is not None and a.bottom_frac is not None and b.top_frac is not None and b.bottom_frac is not None
+    return min(a.bottom_frac, b.bottom_frac) - max(a.top_frac, b.top_frac) > 0.005

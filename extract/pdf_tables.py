@@ -15,6 +15,7 @@ import contextlib
 import io
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -270,6 +271,8 @@ def stream_tables(source: str, pages: list[int]) -> list[PageTable]:
 RULED_BONUS = 0.1
 RULED_METHODS = frozenset({"camelot-lattice", "ocr", "pdfplumber"})
 VECTOR, RASTER, STREAM = "camelot-lattice(vector)", "camelot-lattice(raster)", "camelot-stream"
+# a page's ruled tables with the borderless tables beside them (extract/pdf_borderless.py)
+VECTOR_WORDS = "camelot-lattice(vector)+pdf-words"
 
 
 def pdf_candidates(source: str, pages: list[int]) -> dict[int, dict[str, list[PageTable]]]:
@@ -379,8 +382,26 @@ def _is_weak(tables: list[PageTable], min_consistency: float) -> bool:
     return bool(scored) and _set_score(scored) < min_consistency
 
 
+_STANDALONE_NUMBER = re.compile(r"(?<![\w.,])[-+]?\d+(?:\.\d+)?(?![\w.,])")
+# numbers a page's text holds beyond its ruled tables' cells before the page is read for a
+# borderless table beside them (page numbers and a stray figure stay under it)
+_UNRULED_NUMBERS = 8
+
+
+def _in_page_order(tables: list[PageTable]) -> list[PageTable]:
+    return sorted(tables, key=lambda t: t.top_frac if t.top_frac is not None else 0.0)
+
+
+def _numbers_outside(text: str, tables: list[PageTable]) -> bool:
+    """Whether the page's text layer holds clearly more standalone numbers than its ruled tables
+    (numbers run into words, "2020年", "128件", are prose): a borderless table beside them."""
+    in_text = len(_STANDALONE_NUMBER.findall(text))
+    in_tables = sum(len(_STANDALONE_NUMBER.findall(c)) for t in tables for r in t.rows for c in r if c)
+    return in_text - in_tables >= _UNRULED_NUMBERS
+
+
 def page_tables_with_alternatives(
-    source: str, pages: list[int], min_consistency: float = 0.6
+    source: str, pages: list[int], min_consistency: float = 0.6, texts: Mapping[int, str] | None = None,
 ) -> tuple[list[PageTable], list[PageAlternative]]:
     """Tables of the given pages in document order, plus the close runner-up candidates.
 
@@ -390,6 +411,8 @@ def page_tables_with_alternatives(
     stack numbers on several lines (a rule the vector parse missed) also gets a stream parse.
     Losers on those pages whose score is within ``ALTERNATIVE_MARGIN`` of the winner and whose grid
     differs are returned as alternatives; clean vector pages get no extra parse and no alternative.
+    ``texts`` (page → text layer): a page with ruled tables whose text holds many more numbers
+    than they do is also read for borderless tables beside them (a ruled 二 above a borderless 三).
     """
     by_page: dict[int, list[PageTable]] = {p: [] for p in pages}
     alternatives: list[PageAlternative] = []
@@ -400,9 +423,19 @@ def page_tables_with_alternatives(
     # gives consistent grids keeps those and skips the slower raster-lattice and stream parses.
     from ogi.extract.pdf_borderless import borderless_candidates
 
-    worded = borderless_candidates(source, [p for p in weak if not by_page[p]], min_consistency)
-    by_page.update(worded)
-    weak = [p for p in weak if p not in worded]
+    bare = [p for p in weak if not by_page[p]]
+    mixed = [p for p in pages if by_page[p] and texts and _numbers_outside(texts.get(p, ""), by_page[p])]
+    worded = borderless_candidates(source, sorted(bare + mixed), min_consistency,
+                                   ruled={p: by_page[p] for p in mixed})
+    beside: dict[int, list[PageTable]] = {}  # weak ruled pages: lattice + word tables, one more candidate
+    for p, ts in worded.items():
+        if p in bare:
+            by_page[p] = ts
+        elif p in weak:
+            beside[p] = _in_page_order(by_page[p] + ts)
+        else:
+            by_page[p] = _in_page_order(by_page[p] + ts)
+    weak = [p for p in weak if p not in worded or p in beside]
     # a consistent grid with stacked numbers in a cell: a missed rule; a stream parse is the other view
     suspect = [p for p, ts in by_page.items() if p not in weak and any(_stacked_numbers(t) for t in ts)]
     if weak or suspect:
@@ -414,6 +447,8 @@ def page_tables_with_alternatives(
                 RASTER: [t for t in raster if t.page == p],
                 STREAM: [t for t in stream if t.page == p],
             }
+            if p in beside:
+                cands[VECTOR_WORDS] = beside[p]
             ranked = rank_candidates(cands)
             by_page[p] = arbitrate(p, cands)
             if not ranked:

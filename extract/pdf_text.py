@@ -158,7 +158,17 @@ def continues_table(text: str) -> bool:
     """Whether a page that follows a table page holds table rows without any keyword: a row laid
     out on one line, or (wrapped labels) cells listed one number per line."""
     rows, only = _row_lines(text)
-    return rows >= 1 or only >= 5
+    return rows >= 1 or only >= 5 or _labelled_first_row(text)
+
+
+def _labelled_first_row(text: str) -> bool:
+    """The page opens with a label and its number(s): one row of a narrow table (行政事业性收费
+    3961) carried over the page break."""
+    first = next((ln.split() for ln in text.split("\n") if ln.strip()), [])
+    run = 0
+    while run < len(first) and _NUM_TOKEN.match(first[-1 - run]):
+        run += 1
+    return 1 <= run < len(first)
 
 
 def table_pages(texts: list[str], usable: list[bool]) -> list[int]:
