@@ -173,6 +173,71 @@ def fill_empty_rows(
     return out, filled
 
 
+def refill_spilled_rows(
+    texts: list[list[str]], boxes: list[list[Box]], glyphs: list[Glyph],
+    regions: list[list[int]] | None = None,
+) -> tuple[list[list[str]], int]:
+    """Rows where one cell holds the words of its empty neighbours, re-read cell by cell from the
+    glyphs drawn inside each cell.
+
+    Camelot gives a text line to the cell it starts in; a line the PDF's text layer runs over
+    several cells (header cells set on one baseline: "结果维持 结果纠正 其他结果 尚未审结")
+    lands in one cell and leaves the others empty. The re-reading is kept only when it holds
+    exactly the same words, each whole in one cell (text overflowing a narrow cell is not cut
+    apart); cells of a merge over several rows are left as they are.
+    """
+    rows_of: dict[int, set[int]] = {}
+    if regions:
+        for r, row in enumerate(regions):
+            for rid in row:
+                rows_of.setdefault(rid, set()).add(r)
+    out = [list(row) for row in texts]
+    fixed = 0
+    for r, row in enumerate(texts):
+        if all(x.strip() for x in row) or not any(_words_on_one_line(x) for x in row):
+            continue
+        groups: dict[int, list[int]] = {}
+        for c in range(len(row)):
+            groups.setdefault(regions[r][c] if regions else r * len(row) + c, []).append(c)
+        new = list(row)
+        ry0, ry1 = min(b[1] for b in boxes[r]), max(b[3] for b in boxes[r])
+        in_row = [g for g in glyphs if ry0 <= (g.y0 + g.y1) / 2 <= ry1]
+        for rid, cols in groups.items():
+            if regions and len(rows_of.get(rid, ())) > 1:
+                continue
+            x0 = min(boxes[r][c][0] for c in cols)
+            x1 = max(boxes[r][c][2] for c in cols)
+            y0 = min(boxes[r][c][1] for c in cols)
+            y1 = max(boxes[r][c][3] for c in cols)
+            inside = [g for g in in_row if x0 <= (g.x0 + g.x1) / 2 <= x1 and y0 <= (g.y0 + g.y1) / 2 <= y1]
+            new[cols[0]] = _glyph_text(inside).replace("\n", " ") if inside else ""
+        if new != row and sorted(p for x in new for p in x.split()) == sorted(p for x in row for p in x.split()) \
+                and sum(1 for x in new if x.strip()) > sum(1 for x in row if x.strip()):
+            out[r] = new
+            fixed += 1
+    return out, fixed
+
+
+def _words_on_one_line(text: str) -> bool:
+    return any(len(line.split()) >= 2 for line in text.split("\n"))
+
+
+def _spilled_rows(texts: list[list[str]], regions: list[list[int]] | None) -> list[int]:
+    """Rows with a cell of several words beside an empty cell that is not part of its merge."""
+    out = []
+    for r, row in enumerate(texts):
+        for c, x in enumerate(row):
+            if not _words_on_one_line(x):
+                continue
+            for n in (c - 1, c + 1):
+                if 0 <= n < len(row) and not row[n].strip() and not (regions and regions[r][n] == regions[r][c]):
+                    out.append(r)
+                    break
+            if out and out[-1] == r:
+                break
+    return out
+
+
 def _to_page_table(t, method: str, page_text: _PageText | None = None) -> PageTable:
     texts = [list(row) for row in t.data]
     regions = _regions(t.cells) if method == "camelot-lattice" and t.cells else None
@@ -186,6 +251,14 @@ def _to_page_table(t, method: str, page_text: _PageText | None = None) -> PageTa
             texts, filled = fill_empty_rows(texts, boxes, page_text.glyphs(page), regions)
             if filled:
                 note = f"page {page}: {filled} row(s) Camelot read as empty refilled from the glyphs"
+    spilled = _spilled_rows(texts, regions)
+    if page_text is not None and t.cells and spilled:
+        page = int(t.page)
+        boxes = [[(c.x1, c.y1, c.x2, c.y2) for c in row] for row in t.cells]
+        texts, moved = refill_spilled_rows(texts, boxes, page_text.glyphs(page), regions)
+        if moved:
+            note = _join_note(note, f"page {page}: {moved} row(s) whose words Camelot gave one cell re-read "
+                                    "cell by cell from the glyphs")
     grid, top_regions = grid_from_cells(texts, regions)
     acc = getattr(t, "accuracy", None)
     edges = sorted({round(x, 1) for c in t.cols for x in c}) if t.cols else []
