@@ -188,8 +188,8 @@ def refill_spilled_rows(
     """
     rows_of: dict[int, set[int]] = {}
     if regions:
-        for r, row in enumerate(regions):
-            for rid in row:
+        for r, ids in enumerate(regions):
+            for rid in ids:
                 rows_of.setdefault(rid, set()).add(r)
     out = [list(row) for row in texts]
     fixed = 0
