@@ -454,11 +454,11 @@ def split_subtables(segment: Sequence[Line], line_h: float) -> list[SubTable]:
 def _split_first_label(table: SubTable, first_values: Line) -> None:
     """Lines between the header and the first value line that hold label text only (the first
     row's label, centred on its values) belong to the body. The header ends with its last line
-    of several words or reaching over the values."""
+    of several words or centred over the values (a label may overrun its cell a little)."""
     vs = value_start(first_values) or 0
     x_values = min(w.x0 for w in first_values.words[vs:])
     last = max((i for i, ln in enumerate(table.header)
-                if len(ln.words) >= 2 or any(w.x1 >= x_values for w in ln.words)), default=-1)
+                if len(ln.words) >= 2 or any(w.cx >= x_values for w in ln.words)), default=-1)
     table.body[:0] = table.header[last + 1:]
     del table.header[last + 1:]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import logging
 
-from ogi.extract.pdf_grid import PageTable
+from ogi.extract.pdf_grid import PageTable, is_number
 
 METHOD = "pdfplumber"
 # Ruling lines only: a table without rules is the borderless reader's, and pdfplumber's text
@@ -47,11 +47,13 @@ def plumber_page_tables(data: bytes, pages: list[int]) -> list[PageTable]:
             height = float(page.height) or 1.0
             for table in page.find_tables(table_settings=_SETTINGS):
                 rows = [[_cell(c) for c in row] for row in table.extract()]
-                if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
+                if max((len(r) for r in rows), default=0) < 2:
                     continue  # a boxed paragraph, not a table
+                x0, top, x1, bottom = table.bbox
+                if len(rows) < 2 and not (float(top) / height < 0.2 and any(is_number(c) for c in rows[0])):
+                    continue  # one row is a table only as a row carried over from the page before
                 edges = sorted({round(float(c[0]), 1) for c in table.cells}
                                | {round(float(c[2]), 1) for c in table.cells})
-                x0, top, x1, bottom = table.bbox
                 out.append(PageTable(page=p, rows=rows, method=METHOD, confidence=None, col_edges=edges,
                                      top_frac=float(top) / height, bottom_frac=float(bottom) / height))
             page.close()
