@@ -37,6 +37,8 @@ TABLE_KEYWORDS: tuple[str, ...] = (
 
 _ASCII_SYMBOLS = frozenset("!\"#$&'*+<=>?@[\\]^_`{|}~")
 _NUM_TOKEN = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+# a cell's blank marker stands in a row of numbers: "0 1 / 0 2"
+_VALUE_TOKEN = re.compile(r"^(?:[-+]?\d+(?:\.\d+)?|[/／—－\-]|——|无)$")
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,11 @@ def _row_lines(text: str) -> tuple[int, int]:
     for line in text.split("\n"):
         tokens = line.split()
         run = 0
-        while run < len(tokens) and _NUM_TOKEN.match(tokens[-1 - run]):
+        while run < len(tokens) and _VALUE_TOKEN.match(tokens[-1 - run]):
             run += 1
-        rows += run >= 3
-        only += bool(tokens) and run == len(tokens)
+        numbers = sum(1 for t in tokens[len(tokens) - run:] if _NUM_TOKEN.match(t))
+        rows += run >= 3 and numbers >= 1
+        only += bool(tokens) and run == len(tokens) and numbers >= 1
     return rows, only
 
 
