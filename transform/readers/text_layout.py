@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ogi.core.models import Fact, RawTable, Unplaced
+from ogi.core.models import Fact, RawTable, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook, load_codebook
 from ogi.transform.knowledge.labels import canonical_text, match_label
 from ogi.transform.knowledge.layout import S2_ITEM, s2_cols, s2_layout
@@ -29,9 +29,11 @@ from ogi.transform.knowledge.markers import row_start_section
 from ogi.transform.knowledge.rows import RowResolver
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
 from ogi.transform.knowledge.version import detect_version
+from ogi.transform.readers.aligned_rows import FOOTER, SectionAligner, layout_line
 
 _CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_UNIT = re.compile(r"^(?:万元|亿元|千元|元)$")
 # The chapter after the tables (五、存在的主要问题及改进情况) ends the table part of the text.
 _AFTER_TABLES = re.compile(r"^五、.{0,12}(?:问题|改进)")
 _MAX_HEADING = 40  # a section marker only counts on a short line or a tabbed row, not in prose
@@ -51,16 +53,32 @@ class _Line:
 class _Out:
     facts: list[Fact] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def split_line(number: int, raw: str) -> _Line:
-    """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk."""
+def _mark(text: str) -> bool:
+    """A blank mark printed in a value cell ("—", "/", "无")."""
+    return parse_value(text)[1] in (ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED)
+
+
+def split_line(number: int, raw: str, *, marks: bool = False) -> _Line:
+    """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk.
+
+    With ``marks`` (column-aligned text, where a cell cannot run into its neighbour) a blank mark
+    ("—", "/", "无") standing in a cell of its own is a value token too, and an amount printed with
+    its unit apart ("10289 万元") is one token."""
     line = _Line(number, raw)
     pos = 0
     for cell in (c.strip() for c in _CELL_SPLIT.split(raw)):
         if not cell:
             continue
         words = cell.split()
+        if marks:
+            words = _join_units(words)
+            if len(words) == 1 and _mark(words[0]):
+                line.values.append((pos, words[0]))
+                pos += 1
+                continue
         # Numbers at the end of a cell that starts with words: the value ran into its label.
         k = len(words)
         while k > 0 and is_value(words[k - 1]):
@@ -76,6 +94,16 @@ def split_line(number: int, raw: str) -> _Line:
             line.values.append((pos, w))
             pos += 1
     return line
+
+
+def _join_units(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        if _UNIT.match(w) and out and is_value(out[-1]):
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
 
 
 class _TextPlacer:
@@ -210,30 +238,77 @@ def _version(text: str, version_hint: str | None) -> str:
     return version if version in ("2019", "2021") else "2021"
 
 
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    """(1-based line number, 0-based page, text) of every line; a form feed starts a new page."""
+    out = []
+    page = 0
+    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
+        body = raw.rstrip("\r\n\f\v\x1c\x1d\x1e\x85\u2028\u2029")
+        out.append((number, page, body))
+        if raw.endswith("\f"):
+            page += 1
+    return out
+
+
+def _is_footer(raw: str) -> bool:
+    """A page footer that cannot be a row of values ("— 5 —", "第5页"): a bare number may be one."""
+    text = raw.strip()
+    return bool(FOOTER.match(text)) and not text.isdigit() and "/" not in text
+
+
 def parse_text_tables(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced]]:
     """Facts and unplaced values of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
 
     ``version_hint`` ("2019"/"2021") decides the layout; without it the text's own labels do (2021
     when they cannot tell). Facts carry the 1-based line number as ``row_index`` and the token's
-    position on the line as ``col_index``; ``page`` and ``table_index`` are None.
+    position on the line as ``col_index``; ``page`` and ``table_index`` are None — except the rows
+    of 三 in column-aligned text (no tabs, lines with one value per column), which are aligned to
+    the template's rows as a whole (``aligned_rows``): their ``col_index`` is the column, and
+    ``page`` the form-feed page when the text has form feeds.
     """
-    placer = _TextPlacer(_version(text, version_hint), load_codebook())
+    version = _version(text, version_hint)
+    placer = _TextPlacer(version, load_codebook())
     section: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = split_line(number, raw)
+    aligned_text = "\t" not in text
+    pages = "\f" in text
+    s3_lines: list[tuple[int, int, str]] = []
+
+    def flush_s3() -> None:
+        if not s3_lines:
+            return
+        result = None
+        if aligned_text:
+            aligner = SectionAligner("s3", version, placer.cb, pages=pages)
+            result = aligner.read([layout_line(n, p, raw) for n, p, raw in s3_lines])
+        if result is not None:
+            placer.out.facts.extend(result.facts)
+            placer.out.unplaced.extend(result.unplaced)
+            placer.out.notes.extend(result.notes)
+        else:
+            for n, _p, raw in s3_lines:
+                placer.s3(split_line(n, raw))
+        s3_lines.clear()
+
+    for number, page, raw in _lines(text):
+        line = split_line(number, raw, marks=aligned_text)
         if line.labels and _AFTER_TABLES.match(re.sub(r"\s+", "", line.labels[0])):
+            flush_s3()
             section = None
             continue
         start = _section_start(line)
         if start is not None and start != section:
+            if section == "s3":
+                flush_s3()
             section = start
             if start == "s2":
                 placer.s2_item = None
-        if section == "s2":
+        if section == "s3":
+            s3_lines.append((number, page, raw))
+        elif aligned_text and _is_footer(raw):
+            continue
+        elif section == "s2":
             placer.s2(line)
-        elif section == "s3":
-            placer.s3(line)
         elif section == "s4":
             placer.s4(line)
+    flush_s3()
     return placer.out.facts, placer.out.unplaced
-

@@ -1,0 +1,465 @@
+"""Table 三 from column-aligned text (``pdftotext -layout``, mutool, a PDF viewer's copy): the
+numbers of each row aligned to the template's rows.
+
+Such text keeps the columns (one row's numbers on one line, at stable character offsets) but not
+the rows: a label wrapped in its cell comes out as several lines with the numbers on only one of
+them (first, middle or last, as the PDF centred them), the label column of a group (（三）不予公开)
+and the vertical 三、本年度办理结果 are shredded into pieces on the same lines, and a page break puts
+a footer and the repeated header between two lines of one label. Reading each line on its own gives
+rows without numbers and numbers without rows.
+
+What the template fixes is the order of the rows. So the lines that carry numbers are aligned, in
+order, to the rows the template prints (:func:`~ogi.transform.knowledge.template_rows.row_sequences`:
+its leaf rows, a group printed whole or with a row of its own), by dynamic programming over an
+evidence score: how much of the row's numbered label (bigrams of "4.保护第三方合法权益") lies in the
+label text between the previous and the next line with numbers — a row's label lies there however
+its cell was wrapped and wherever its numbers sit — plus how well the text on the numbers' own line
+fits the row. A row without a line (all its cells blank) costs a skip; a line given no row costs a
+drop. For every line the best alignment is compared with the best one that gives the line another
+row (max-marginals): a line whose margin is small is ambiguous and stays unplaced with both rows
+named, never guessed.
+
+Columns: a line with one value per column is read in order. A shorter line (empty cells) is read by
+the character offsets of its numbers against the columns' spans on the same page (the lines that
+are whole tell them; pdftotext sets each page on its own grid); a value that fits no column or
+more than one stays unplaced.
+
+Confidence: a row whose label text is on the numbers' own line and names that row keeps the
+label's score; a row told only by the labels around the numbers carries ``ALIGNED_CONFIDENCE``, a
+column told by offsets ``POSITION_CONFIDENCE`` — they are inferences, and the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from ogi.core.models import Fact, Unplaced, ValueStatus
+from ogi.transform.knowledge.codebook import Codebook
+from ogi.transform.knowledge.labels import canonical_text, match_label, numbered_text, split_numbered
+from ogi.transform.knowledge.markers import section_markers
+from ogi.transform.knowledge.template_rows import RowSequence, TemplateRow, row_sequences
+from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
+
+ALIGNED_CONFIDENCE = 0.85  # the row was told by the label text around the numbers, not on their line
+POSITION_CONFIDENCE = 0.9  # the column was told by the value's character offset (a short line)
+MARGIN = 0.35  # the best alignment must beat any other row for the line by this much
+MIN_COVERAGE = 0.34  # share of the row label's bigrams that must lie around its numbers
+SKIP_COST = 0.6  # a template row without a line of numbers (its cells all blank)
+DROP_COST = 1.0  # a line of numbers given no row
+OWN_WEIGHT = 0.5  # weight of the numbers' own line in the evidence
+CHOICE_COST = {"rows": 0.0, "whole": 0.2, "group+rows": 0.4}  # printing choices the template allows
+MIN_WHOLE_LINES = 3  # lines with one value per column needed before the text counts as column-aligned
+SHIFT = 5  # a value right after CJK text may sit this many characters left of its column
+_TOKEN = re.compile(r"\S+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_GLUED = re.compile(r"^(?P<label>.*[\u3400-\u9fff])(?P<num>\d[\d,]*(?:\.\d+)?)$")
+_UNIT = re.compile(r"^(?:万元|亿元|千元|元)$")
+_LABEL_PUNCT = set("（）()“”\"'、，,。:：;；《》〈〉【】[]")
+# A page footer on a line of its own: "— 5 —", "-5-", "第 5 页", "第5页 共6页", "5", "5/6".
+FOOTER = re.compile(r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
+                    r"|\d{1,3}|\d{1,3}\s*/\s*\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int  # character offset on the line
+    end: int
+    text: str
+
+
+@dataclass
+class LayoutLine:
+    number: int  # 1-based line number in the document text
+    page: int  # 0-based page (form feeds and footers count)
+    raw: str
+    cells: list[tuple[int, str]] = field(default_factory=list)  # label text runs: (offset, text)
+    values: list[Token] = field(default_factory=list)  # the line's trailing run of values
+    footer: bool = False
+    header: bool = False
+
+    @property
+    def label(self) -> str:
+        return " ".join(t for _, t in self.cells)
+
+
+def _value_like(text: str) -> bool:
+    return is_value(text) or parse_value(text)[1] in (ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED)
+
+
+def _junk_like(text: str) -> bool:
+    """Neither label nor value: a stray mark where a value should be ("·", "*")."""
+    return not _CJK.search(text) and not _value_like(text) and not (set(text) & _LABEL_PUNCT) \
+        and not any(ch.isalnum() for ch in text)
+
+
+def _tokens(raw: str) -> list[Token]:
+    out: list[Token] = []
+    for m in _TOKEN.finditer(raw):
+        text, start = m.group(0), m.start()
+        glued = _GLUED.match(text)
+        if glued and not _value_like(text):  # "不再处0": the value ran into its label
+            cut = start + glued.start("num")
+            out.append(Token(start, cut, glued.group("label")))
+            out.append(Token(cut, m.end(), glued.group("num")))
+        elif _UNIT.match(text) and out and is_value(out[-1].text) and start - out[-1].end <= 1:
+            out[-1] = Token(out[-1].start, m.end(), out[-1].text + text)  # "10289 万元"
+        else:
+            out.append(Token(start, m.end(), text))
+    return out
+
+
+def layout_line(number: int, page: int, raw: str) -> LayoutLine:
+    """One line split into label runs and its trailing run of values (numbers and blank marks,
+    with any stray mark between them)."""
+    line = LayoutLine(number, page, raw)
+    if FOOTER.match(unicodedata.normalize("NFKC", raw).strip()):
+        line.footer = True
+        return line
+    toks = _tokens(raw)
+    k = len(toks)
+    while k > 0 and (_value_like(toks[k - 1].text) or _junk_like(toks[k - 1].text)):
+        k -= 1
+    while k < len(toks) and _junk_like(toks[k].text):
+        k += 1  # a stray mark before the first value is part of the label side
+    if any(_value_like(t.text) for t in toks[k:]):
+        line.values = toks[k:]
+        label_toks = toks[:k]
+    else:
+        label_toks = toks
+    run: list[Token] = []
+    for t in label_toks:
+        if run and t.start - run[-1].end >= 2:
+            line.cells.append((run[0].start, "".join(x.text for x in run)))
+            run = []
+        run.append(t)
+    if run:
+        line.cells.append((run[0].start, "".join(x.text for x in run)))
+    return line
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else set()
+
+
+@dataclass
+class _Row:
+    """One template row's evidence keys."""
+
+    row: TemplateRow
+    grams: list[set[str]]  # bigrams of each numbered label
+
+
+@dataclass
+class AlignResult:
+    facts: list[Fact]
+    unplaced: list[Unplaced]
+    notes: list[str]
+
+
+class SectionAligner:
+    """Aligns the value lines of one section (三) of column-aligned text to its template rows."""
+
+    def __init__(self, section: str, version: str, codebook: Codebook, *, pages: bool):
+        self.section = section
+        self.version = version
+        self.cb = codebook
+        self.cols = tuple(codebook.cols(section, version))
+        self.sequences: tuple[RowSequence, ...] = row_sequences(section, version)
+        rows = {r.code: r for s in self.sequences for r in s.rows}
+        self.rows = [_Row(r, [_bigrams(numbered_text(t)) for t in r.labels]) for r in rows.values()]
+        self.index = {r.row.code: i for i, r in enumerate(self.rows)}
+        vocab = [canonical_text(codebook.get(c).label_zh) for c in codebook.codes(section, "col")]
+        self.header_vocab = [v for v in (*vocab, *section_markers(section)) if v]
+        self.pages = pages
+        self.facts: list[Fact] = []
+        self.unplaced: list[Unplaced] = []
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------------ lines
+
+    def _is_header_text(self, line: LayoutLine) -> bool:
+        texts = [canonical_text(t) for _, t in line.cells]
+        texts = [t for t in texts if t]
+        return bool(texts) and all(any(t in v or v in t for v in self.header_vocab) for t in texts)
+
+    def mark_headers(self, lines: list[LayoutLine]) -> None:
+        """The header block at the top of the section and after each page break (a repeated header):
+        lines without values whose every text run is a header word (自然人, 商业企业 …) or a marker."""
+        at_top = True
+        page = lines[0].page if lines else 0
+        for line in lines:
+            if line.page != page:
+                page, at_top = line.page, True
+            if line.footer or (not line.cells and not line.values):
+                continue
+            if at_top and not line.values and self._is_header_text(line):
+                line.header = True
+                continue
+            at_top = False
+
+    # ------------------------------------------------------------------ evidence
+
+    def _window_grams(self, lines: list[LayoutLine], lo: int, hi: int) -> set[str]:
+        grams: set[str] = set()
+        for line in lines[lo:hi]:
+            if line.header or line.footer:
+                continue
+            for _, text in line.cells:
+                grams |= _bigrams(numbered_text(text))
+        return grams
+
+    def _own(self, line: LayoutLine, row: _Row) -> float:
+        best = 0.0
+        for _, text in line.cells:
+            for piece in split_numbered(text) or [text]:
+                g = _bigrams(numbered_text(piece))
+                if not g:
+                    continue
+                share = max(len(g & rg) / len(g) for rg in row.grams)
+                best = max(best, share * min(1.0, len(g) / 3))
+        return best
+
+    def evidence(self, lines: list[LayoutLine], at: list[int]) -> tuple[list[list[float]], list[list[float]]]:
+        """(score, coverage) of every template row for every value line (``at``: their indexes)."""
+        scores, coverage = [], []
+        for k, i in enumerate(at):
+            lo = at[k - 1] + 1 if k else 0
+            hi = at[k + 1] if k + 1 < len(at) else len(lines)
+            window = self._window_grams(lines, lo, hi)
+            row_s, row_c = [], []
+            for r in self.rows:
+                cov = max((len(g & window) / len(g) for g in r.grams if g), default=0.0)
+                row_c.append(cov)
+                row_s.append(cov + OWN_WEIGHT * self._own(lines[i], r))
+            scores.append(row_s)
+            coverage.append(row_c)
+        return scores, coverage
+
+    # ------------------------------------------------------------------ alignment
+
+    def _align(self, scores: list[list[float]], seq: RowSequence) -> tuple[float, list[int | None], dict]:
+        """Best alignment of the value lines to ``seq`` (each line → a position in seq or None), its
+        score, and the max-marginals {(line, code or None): best score of an alignment with it}."""
+        m, n = len(scores), len(seq.rows)
+        col = [self.index[r.code] for r in seq.rows]
+        neg = float("-inf")
+        f = [[neg] * (n + 1) for _ in range(m + 1)]
+        f[0][0] = 0.0
+        for k in range(m + 1):
+            for j in range(n + 1):
+                if k == 0 and j == 0:
+                    continue
+                best = neg
+                if k and j:
+                    best = f[k - 1][j - 1] + scores[k - 1][col[j - 1]]
+                if j:
+                    best = max(best, f[k][j - 1] - SKIP_COST)
+                if k:
+                    best = max(best, f[k - 1][j] - DROP_COST)
+                f[k][j] = best
+        g = [[neg] * (n + 1) for _ in range(m + 1)]
+        g[m][n] = 0.0
+        for k in range(m, -1, -1):
+            for j in range(n, -1, -1):
+                if k == m and j == n:
+                    continue
+                best = neg
+                if k < m and j < n:
+                    best = scores[k][col[j]] + g[k + 1][j + 1]
+                if j < n:
+                    best = max(best, g[k][j + 1] - SKIP_COST)
+                if k < m:
+                    best = max(best, g[k + 1][j] - DROP_COST)
+                g[k][j] = best
+        cost = sum(CHOICE_COST[mode] for _g, mode in seq.choices)
+        marginals: dict[tuple[int, str | None], float] = {}
+        for k in range(1, m + 1):
+            for j in range(1, n + 1):
+                v = f[k - 1][j - 1] + scores[k - 1][col[j - 1]] + g[k][j] - cost
+                key = (k - 1, seq.rows[j - 1].code)
+                marginals[key] = max(marginals.get(key, neg), v)
+            drop = max(f[k - 1][j] - DROP_COST + g[k][j] for j in range(n + 1)) - cost
+            marginals[(k - 1, None)] = max(marginals.get((k - 1, None), neg), drop)
+        # backtrack the best path
+        path: list[int | None] = [None] * m
+        k, j = m, n
+        while k or j:
+            if k and j and f[k][j] == f[k - 1][j - 1] + scores[k - 1][col[j - 1]]:
+                path[k - 1] = j - 1
+                k, j = k - 1, j - 1
+            elif j and f[k][j] == f[k][j - 1] - SKIP_COST:
+                j -= 1
+            else:
+                path[k - 1] = None
+                k -= 1
+        return f[m][n] - cost, path, marginals
+
+    # ------------------------------------------------------------------ columns
+
+    def _spans(self, lines: list[LayoutLine]) -> dict[int, list[tuple[int, int]] | None]:
+        """Per page, each column's character span on the lines with one value per column (None when
+        the page has none, or its columns overlap)."""
+        n = len(self.cols)
+        acc: dict[int, list[list[int]]] = {}
+        for line in lines:
+            if len(line.values) != n:
+                continue
+            spans = acc.setdefault(line.page, [[10**9, -1] for _ in range(n)])
+            last_label = max((off + len(t) for off, t in line.cells), default=-10)
+            for c, tok in enumerate(line.values):
+                if c == 0 and tok.start - last_label < 3:
+                    continue  # right after its label: pdftotext may have pushed it left
+                spans[c][0] = min(spans[c][0], tok.start)
+                spans[c][1] = max(spans[c][1], tok.end)
+        out: dict[int, list[tuple[int, int]] | None] = {}
+        for page, spans in acc.items():
+            ok = all(s[1] >= 0 for s in spans) and all(spans[c][1] <= spans[c + 1][0] for c in range(n - 1))
+            out[page] = [(s[0], s[1]) for s in spans] if ok else None
+        return out
+
+    def columns(self, line: LayoutLine, spans: list[tuple[int, int]] | None) -> list[int] | str:
+        """The column of each value on ``line``, or why they cannot be told."""
+        n = len(self.cols)
+        if len(line.values) == n:
+            return list(range(n))
+        if len(line.values) > n:
+            return f"{len(line.values)} values for the {n} columns"
+        if spans is None:
+            return (f"{len(line.values)} values for {n} columns and no whole line on the page to tell the "
+                    "columns by their offsets")
+        last_label = max((off + len(t) for off, t in line.cells), default=-10)
+        options: list[list[int]] = []
+        for i, tok in enumerate(line.values):
+            cand = [c for c, (a, b) in enumerate(spans) if tok.start <= b and tok.end >= a - 1
+                    or (i == 0 and tok.start - last_label < 3 and 0 < a - tok.start <= SHIFT)]
+            options.append(cand)
+        found: list[list[int]] = []
+
+        def walk(i: int, after: int, chosen: list[int]) -> None:
+            if len(found) > 1:
+                return
+            if i == len(options):
+                found.append(list(chosen))
+                return
+            for c in options[i]:
+                if c > after:
+                    walk(i + 1, c, [*chosen, c])
+
+        walk(0, -1, [])
+        if len(found) == 1:
+            return found[0]
+        return (f"{len(line.values)} values for {n} columns: their offsets fit "
+                f"{'no' if not found else 'more than one'} placing in the columns of the page")
+
+    # ------------------------------------------------------------------ emit
+
+    def _fact(self, line: LayoutLine, row_code: str, col: int, tok: Token, confidence: float,
+              label_raw: str, how: str) -> None:
+        col_code = self.cols[col]
+        row_e, col_e = self.cb.get(row_code), self.cb.get(col_code)
+        unit = col_e.unit or row_e.unit
+        value, status = parse_cell(tok.text, unit, signed=row_e.signed or col_e.signed)
+        if status == ValueStatus.UNREADABLE:
+            self._unplaced(line, tok, "unreadable text where a value should be", f"{row_code}|{col_code}")
+            return
+        self.facts.append(Fact(
+            section=self.section, row_code=row_code, col_code=col_code, value=value, value_status=str(status),
+            unit=unit, raw_text=tok.text, page=line.page + 1 if self.pages else None, table_index=None,
+            row_index=line.number, col_index=col, row_label_raw=label_raw,
+            col_label_raw=f"{col_e.label_zh} ({how})" if how else col_e.label_zh, confidence=round(confidence, 4),
+        ))
+
+    def _unplaced(self, line: LayoutLine, tok: Token, reason: str, guess: str | None) -> None:
+        self.unplaced.append(Unplaced(
+            section=self.section, raw_text=tok.text, row_label_raw=line.label, col_label_raw="",
+            page=line.page + 1 if self.pages else None, table_index=None, row_index=line.number,
+            col_index=tok.start, reason=reason, best_guess=guess,
+        ))
+
+    def _own_match(self, line: LayoutLine, code: str) -> float:
+        """The score of the label on the numbers' own line when it names ``code`` by itself, else 0."""
+        rows = [r.row.code for r in self.rows]
+        for _, text in line.cells:
+            for piece in split_numbered(text) or [text]:
+                if len(canonical_text(piece)) < 2:
+                    continue
+                m = match_label(piece, rows, self.cb)
+                if m.code == code:
+                    return m.score
+        return 0.0
+
+    def read(self, lines: list[LayoutLine]) -> AlignResult | None:
+        """Facts and unplaced values of the section's lines; None when the text is not column-aligned
+        (fewer than ``MIN_WHOLE_LINES`` lines with one value per column)."""
+        n = len(self.cols)
+        if sum(1 for ln in lines if len(ln.values) == n) < MIN_WHOLE_LINES:
+            return None
+        self.mark_headers(lines)
+        at = [i for i, ln in enumerate(lines) if ln.values and not ln.footer]
+        scores, coverage = self.evidence(lines, at)
+        best: tuple[float, list[int | None], RowSequence] | None = None
+        marginals: dict[tuple[int, str | None], float] = {}
+        for seq in self.sequences:
+            total, path, mm = self._align(scores, seq)
+            for key, v in mm.items():
+                marginals[key] = max(marginals.get(key, float("-inf")), v)
+            if best is None or total > best[0]:
+                best = (total, path, seq)
+        assert best is not None
+        _total, path, seq = best
+        spans = self._spans(lines)
+        inferred = 0
+        for k, i in enumerate(at):
+            line = lines[i]
+            pos = path[k]
+            code = seq.rows[pos].code if pos is not None else None
+            mine = marginals.get((k, code), float("-inf"))
+            rival: tuple[float, str | None] = max(
+                ((v, c) for (kk, c), v in marginals.items() if kk == k and c != code),
+                key=lambda vc: vc[0], default=(float("-inf"), None))
+            if code is None:
+                for tok in line.values:
+                    self._unplaced(line, tok, "numbers that no row of the template's order takes", rival[1])
+                continue
+            if mine - rival[0] < MARGIN:
+                other = rival[1] or "no row"
+                for tok in line.values:
+                    self._unplaced(line, tok, f"row ambiguous by the template's order and the labels around it: "
+                                   f"{code} or {other}", code)
+                continue
+            if coverage[k][self.index[code]] < MIN_COVERAGE:
+                for tok in line.values:
+                    self._unplaced(line, tok, f"the label of {code} is not found around these numbers", code)
+                continue
+            cols = self.columns(line, spans.get(line.page))
+            if isinstance(cols, str):
+                for tok in line.values:
+                    self._unplaced(line, tok, cols, code)
+                continue
+            own = self._own_match(line, code)
+            confidence = own if own else ALIGNED_CONFIDENCE
+            how = ""
+            if not own:
+                inferred += 1
+                how = "row aligned by the template's order and the labels around the numbers"
+            if len(line.values) != n:
+                confidence *= POSITION_CONFIDENCE
+                how = "; ".join(x for x in (how, "column told by the value's offset") if x)
+            label_raw = line.label if own else self._label_around(lines, at, k)
+            for c, tok in zip(cols, line.values, strict=True):
+                self._fact(line, code, c, tok, confidence, label_raw, how)
+        skipped = [r.code for r in seq.rows if r.code not in {seq.rows[p].code for p in path if p is not None}]
+        self.notes.append(
+            f"{self.section} read from column-aligned text: {len(at)} lines of numbers aligned to the template's "
+            f"rows ({', '.join(f'{g} {m}' for g, m in seq.choices if m != 'rows') or 'every sub-row printed'}); "
+            f"{inferred} rows told by the labels around their numbers"
+            + (f"; rows without numbers: {', '.join(skipped)}" if skipped else ""))
+        return AlignResult(self.facts, self.unplaced, self.notes)
+
+    def _label_around(self, lines: list[LayoutLine], at: list[int], k: int) -> str:
+        lo = at[k - 1] + 1 if k else 0
+        hi = at[k + 1] if k + 1 < len(at) else len(lines)
+        parts = [ln.label for ln in lines[lo:hi] if ln.cells and not ln.header and not ln.footer]
+        return " / ".join(parts)[:200]
