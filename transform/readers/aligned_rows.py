@@ -52,9 +52,10 @@ OWN_WEIGHT = 0.5  # weight of the numbers' own line in the evidence
 CHOICE_COST = {"rows": 0.0, "whole": 0.2, "group+rows": 0.4}  # printing choices the template allows
 MIN_WHOLE_LINES = 3  # lines with one value per column needed before the text counts as column-aligned
 SHIFT = 5  # a value right after CJK text may sit this many characters left of its column
+_SPACED_GAP = 16  # single characters this close are one label spread over its cell (分散对齐)
 _TOKEN = re.compile(r"\S+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_GLUED = re.compile(r"^(?P<label>.*[\u3400-\u9fff])(?P<num>\d[\d,]*(?:\.\d+)?)$")
+_GLUED = re.compile(r"^(?P<label>.*[\u3400-\u9fff\u3001-\u301f\uff01-\uff0f\uff1a-\uff20])(?P<num>\d[\d,]*(?:\.\d+)?|[/／—－]+)$")
 _UNIT = re.compile(r"^(?:万元|亿元|千元|元)$")
 _LABEL_PUNCT = set("（）()“”\"'、，,。:：;；《》〈〉【】[]")
 # A page footer on a line of its own: "— 5 —", "-5-", "第 5 页", "第5页 共6页", "5", "5/6".
@@ -78,6 +79,8 @@ class LayoutLine:
     values: list[Token] = field(default_factory=list)  # the line's trailing run of values
     footer: bool = False
     header: bool = False
+    cols: list[int] | None = None  # columns of ``values`` when told before (a row joined from two lines)
+    part_cells: list[str] = field(default_factory=list)  # label runs of the line joined into this one
 
     @property
     def label(self) -> str:
@@ -94,7 +97,9 @@ def _junk_like(text: str) -> bool:
         and not any(ch.isalnum() for ch in text)
 
 
-def _tokens(raw: str) -> list[Token]:
+def layout_tokens(raw: str) -> list[Token]:
+    """The words of a line with their offsets; a value run into its label ("不再处0", "秘密/") is
+    cut off it, an amount's unit printed apart ("10289 万元") joined to it."""
     out: list[Token] = []
     for m in _TOKEN.finditer(raw):
         text, start = m.group(0), m.start()
@@ -117,7 +122,7 @@ def layout_line(number: int, page: int, raw: str) -> LayoutLine:
     if FOOTER.match(unicodedata.normalize("NFKC", raw).strip()):
         line.footer = True
         return line
-    toks = _tokens(raw)
+    toks = layout_tokens(raw)
     k = len(toks)
     while k > 0 and (_value_like(toks[k - 1].text) or _junk_like(toks[k - 1].text)):
         k -= 1
@@ -130,13 +135,22 @@ def layout_line(number: int, page: int, raw: str) -> LayoutLine:
         label_toks = toks
     run: list[Token] = []
     for t in label_toks:
-        if run and t.start - run[-1].end >= 2:
+        spaced = len(t.text) == 1 and len(run[-1].text) == 1 if run else False
+        if run and t.start - run[-1].end >= 2 and not (spaced and t.start - run[-1].end <= _SPACED_GAP):
             line.cells.append((run[0].start, "".join(x.text for x in run)))
             run = []
         run.append(t)
     if run:
         line.cells.append((run[0].start, "".join(x.text for x in run)))
     return line
+
+
+def _texts(line: LayoutLine, *, own: bool = False) -> list[str]:
+    """The label texts of a line: each run, and the runs joined (a label spread over its cell, or
+    broken by a neighbouring cell's piece, is read whole too); with ``own`` also the label of the
+    line's other part (a row whose first value pdftotext set on its label's line)."""
+    cells = [t for _, t in line.cells] + (line.part_cells if own else [])
+    return [*cells, "".join(cells)] if len(cells) > 1 else cells
 
 
 def _bigrams(text: str) -> set[str]:
@@ -156,6 +170,15 @@ class AlignResult:
     facts: list[Fact]
     unplaced: list[Unplaced]
     notes: list[str]
+
+
+def _adds_up(values: list[Token], total: int) -> bool:
+    """Whether the row's total equals the sum of its other cells (blank marks count as nothing)."""
+    nums = [parse_value(t.text)[0] for t in values]
+    if any(v is None and not _value_like(t.text) for v, t in zip(nums, values, strict=True)):
+        return False
+    others = sum(v or 0.0 for i, v in enumerate(nums) if i != total)
+    return abs((nums[total] or 0.0) - others) < 1e-9
 
 
 class SectionAligner:
@@ -206,13 +229,13 @@ class SectionAligner:
         for line in lines[lo:hi]:
             if line.header or line.footer:
                 continue
-            for _, text in line.cells:
+            for text in _texts(line):
                 grams |= _bigrams(numbered_text(text))
         return grams
 
     def _own(self, line: LayoutLine, row: _Row) -> float:
         best = 0.0
-        for _, text in line.cells:
+        for text in _texts(line, own=True):
             for piece in split_numbered(text) or [text]:
                 g = _bigrams(numbered_text(piece))
                 if not g:
@@ -228,6 +251,8 @@ class SectionAligner:
             lo = at[k - 1] + 1 if k else 0
             hi = at[k + 1] if k + 1 < len(at) else len(lines)
             window = self._window_grams(lines, lo, hi)
+            for text in lines[i].part_cells:
+                window |= _bigrams(numbered_text(text))
             row_s, row_c = [], []
             for r in self.rows:
                 cov = max((len(g & window) / len(g) for g in r.grams if g), default=0.0)
@@ -322,6 +347,8 @@ class SectionAligner:
     def columns(self, line: LayoutLine, spans: list[tuple[int, int]] | None) -> list[int] | str:
         """The column of each value on ``line``, or why they cannot be told."""
         n = len(self.cols)
+        if line.cols is not None:
+            return line.cols
         if len(line.values) == n:
             return list(range(n))
         if len(line.values) > n:
@@ -332,8 +359,9 @@ class SectionAligner:
         last_label = max((off + len(t) for off, t in line.cells), default=-10)
         options: list[list[int]] = []
         for i, tok in enumerate(line.values):
-            cand = [c for c, (a, b) in enumerate(spans) if tok.start <= b and tok.end >= a - 1
-                    or (i == 0 and tok.start - last_label < 3 and 0 < a - tok.start <= SHIFT)]
+            cand = [c for c, (a, b) in enumerate(spans) if tok.start <= b and tok.end >= a - 1]
+            if not cand and i == 0 and tok.start - last_label < 3:
+                cand = [c for c, (a, _b) in enumerate(spans) if 0 < a - tok.start <= SHIFT]
             options.append(cand)
         found: list[list[int]] = []
 
@@ -352,6 +380,43 @@ class SectionAligner:
             return found[0]
         return (f"{len(line.values)} values for {n} columns: their offsets fit "
                 f"{'no' if not found else 'more than one'} placing in the columns of the page")
+
+    def join_split_rows(self, lines: list[LayoutLine], spans: dict[int, list[tuple[int, int]] | None]) -> int:
+        """Join the two parts of a row that pdftotext set on two lines: the first value(s) on the line
+        of the label ("4.保护第三方合法权益 0"), the rest a line or two below (maybe past a whole line
+        of the next row). Joined only when the parts' offsets place them in complementary columns —
+        the first ones and the rest — and the row's total then equals the sum of its columns (a
+        row whose cells are partly blank must not swallow its neighbour). Returns how many."""
+        n = len(self.cols)
+        total = self.cols.index("s3c.total") if "s3c.total" in self.cols else None
+        idx = [i for i, ln in enumerate(lines) if ln.values and not ln.footer]
+        joined = 0
+        for pos, a in enumerate(idx):
+            la = lines[a]
+            if not la.values or len(la.values) >= n or not la.cells:
+                continue
+            ca = self.columns(la, spans.get(la.page))
+            if isinstance(ca, str) or ca != list(range(len(ca))):
+                continue
+            for b in idx[pos + 1:]:
+                lb = lines[b]
+                if b - a > 3 or lb.page != la.page:
+                    break
+                if len(lb.values) == n:
+                    continue  # the next row's whole line between the parts
+                cb_ = self.columns(lb, spans.get(lb.page))
+                if isinstance(cb_, str) or cb_ != list(range(len(ca), n)):
+                    break
+                values = la.values + lb.values
+                if total is not None and not _adds_up(values, total):
+                    break
+                big, small = (lb, la) if len(lb.values) >= len(la.values) else (la, lb)
+                big.values, big.cols = values, list(range(n))
+                big.part_cells = [t for _, t in small.cells]
+                small.values = []
+                joined += 1
+                break
+        return joined
 
     # ------------------------------------------------------------------ emit
 
@@ -381,7 +446,7 @@ class SectionAligner:
     def _own_match(self, line: LayoutLine, code: str) -> float:
         """The score of the label on the numbers' own line when it names ``code`` by itself, else 0."""
         rows = [r.row.code for r in self.rows]
-        for _, text in line.cells:
+        for text in _texts(line, own=True):
             for piece in split_numbered(text) or [text]:
                 if len(canonical_text(piece)) < 2:
                     continue
@@ -397,6 +462,8 @@ class SectionAligner:
         if sum(1 for ln in lines if len(ln.values) == n) < MIN_WHOLE_LINES:
             return None
         self.mark_headers(lines)
+        spans = self._spans(lines)
+        joined = self.join_split_rows(lines, spans)
         at = [i for i, ln in enumerate(lines) if ln.values and not ln.footer]
         scores, coverage = self.evidence(lines, at)
         best: tuple[float, list[int | None], RowSequence] | None = None
@@ -409,7 +476,6 @@ class SectionAligner:
                 best = (total, path, seq)
         assert best is not None
         _total, path, seq = best
-        spans = self._spans(lines)
         inferred = 0
         for k, i in enumerate(at):
             line = lines[i]
@@ -444,9 +510,10 @@ class SectionAligner:
             if not own:
                 inferred += 1
                 how = "row aligned by the template's order and the labels around the numbers"
-            if len(line.values) != n:
+            if len(line.values) != n or line.part_cells:
                 confidence *= POSITION_CONFIDENCE
-                how = "; ".join(x for x in (how, "column told by the value's offset") if x)
+                how = "; ".join(x for x in (how, "row joined from two lines" if line.part_cells else
+                                            "column told by the value's offset") if x)
             label_raw = line.label if own else self._label_around(lines, at, k)
             for c, tok in zip(cols, line.values, strict=True):
                 self._fact(line, code, c, tok, confidence, label_raw, how)
@@ -455,6 +522,7 @@ class SectionAligner:
             f"{self.section} read from column-aligned text: {len(at)} lines of numbers aligned to the template's "
             f"rows ({', '.join(f'{g} {m}' for g, m in seq.choices if m != 'rows') or 'every sub-row printed'}); "
             f"{inferred} rows told by the labels around their numbers"
+            + (f"; {joined} rows joined from two lines" if joined else "")
             + (f"; rows without numbers: {', '.join(skipped)}" if skipped else ""))
         return AlignResult(self.facts, self.unplaced, self.notes)
 

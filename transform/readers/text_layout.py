@@ -29,11 +29,10 @@ from ogi.transform.knowledge.markers import row_start_section
 from ogi.transform.knowledge.rows import RowResolver
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
 from ogi.transform.knowledge.version import detect_version
-from ogi.transform.readers.aligned_rows import FOOTER, SectionAligner, layout_line
+from ogi.transform.readers.aligned_rows import FOOTER, SectionAligner, layout_line, layout_tokens
 
 _CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_UNIT = re.compile(r"^(?:万元|亿元|千元|元)$")
 # The chapter after the tables (五、存在的主要问题及改进情况) ends the table part of the text.
 _AFTER_TABLES = re.compile(r"^五、.{0,12}(?:问题|改进)")
 _MAX_HEADING = 40  # a section marker only counts on a short line or a tabbed row, not in prose
@@ -74,14 +73,14 @@ def split_line(number: int, raw: str, *, marks: bool = False) -> _Line:
             continue
         words = cell.split()
         if marks:
-            words = _join_units(words)
+            words = [t.text for t in layout_tokens(cell)]
             if len(words) == 1 and _mark(words[0]):
                 line.values.append((pos, words[0]))
                 pos += 1
                 continue
         # Numbers at the end of a cell that starts with words: the value ran into its label.
         k = len(words)
-        while k > 0 and is_value(words[k - 1]):
+        while k > 0 and (is_value(words[k - 1]) or (marks and _mark(words[k - 1]))):
             k -= 1
         label = " ".join(words[:k])
         if label:
@@ -94,16 +93,6 @@ def split_line(number: int, raw: str, *, marks: bool = False) -> _Line:
             line.values.append((pos, w))
             pos += 1
     return line
-
-
-def _join_units(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for w in words:
-        if _UNIT.match(w) and out and is_value(out[-1]):
-            out[-1] += w
-        else:
-            out.append(w)
-    return out
 
 
 class _TextPlacer:
@@ -155,7 +144,9 @@ class _TextPlacer:
             return  # header row (信息内容 …) or a label without a value
         rows = self.s2_item[0] if self.s2_item else tuple(self.cb.rows("s2", self.version))
         match = None
-        for lab in reversed(line.labels):
+        # a label spread over its cell (行    政    许    可) comes as one run per character
+        tries = [*reversed(line.labels), "".join(line.labels)] if len(line.labels) > 1 else line.labels
+        for lab in tries:
             match = match_label(lab, rows, self.cb)
             if match.code:
                 break
