@@ -248,7 +248,13 @@ def _is_footer(raw: str) -> bool:
 
 
 def parse_text_tables(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced]]:
-    """Facts and unplaced values of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
+    """:func:`parse_text_layout` without its notes."""
+    facts, unplaced, _notes = parse_text_layout(text, version_hint)
+    return facts, unplaced
+
+
+def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced], list[str]]:
+    """Facts, unplaced values and notes of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
 
     ``version_hint`` ("2019"/"2021") decides the layout; without it the text's own labels do (2021
     when they cannot tell). Facts carry the 1-based line number as ``row_index`` and the token's
@@ -302,4 +308,4 @@ def parse_text_tables(text: str, version_hint: str | None = None) -> tuple[list[
         elif section == "s4":
             placer.s4(line)
     flush_s3()
-    return placer.out.facts, placer.out.unplaced
+    return placer.out.facts, placer.out.unplaced, placer.out.notes
