@@ -46,9 +46,13 @@ ALIGNED_CONFIDENCE = 0.85  # the row was told by the label text around the numbe
 POSITION_CONFIDENCE = 0.9  # the column was told by the value's character offset (a short line)
 MARGIN = 0.35  # the best alignment must beat any other row for the line by this much
 MIN_COVERAGE = 0.34  # share of the row label's bigrams that must lie around its numbers
-SKIP_COST = 0.6  # a template row without a line of numbers (its cells all blank)
+SKIP_COST = 0.4  # a template row without a line of numbers (its cells all blank)
+ABSENT_COST = 1.0  # a sequence leaves out a row whose label the section prints (a group read whole
+ABSENT_LABEL = 0.8  # ... when this share of the row label's bigrams is in the section's text)
 DROP_COST = 1.0  # a line of numbers given no row
 OWN_WEIGHT = 0.5  # weight of the numbers' own line in the evidence
+GROUP_OWN = 0.6  # a group row (（三）不予公开) takes a line only with its label on it this well ...
+GROUP_AROUND = 0.2  # ... else its label around the line counts this much
 CHOICE_COST = {"rows": 0.0, "whole": 0.2, "group+rows": 0.4}  # printing choices the template allows
 MIN_WHOLE_LINES = 3  # lines with one value per column needed before the text counts as column-aligned
 SHIFT = 5  # a value right after CJK text may sit this many characters left of its column
@@ -172,12 +176,15 @@ class AlignResult:
     notes: list[str]
 
 
-def _adds_up(values: list[Token], total: int) -> bool:
-    """Whether the row's total equals the sum of its other cells (blank marks count as nothing)."""
-    nums = [parse_value(t.text)[0] for t in values]
-    if any(v is None and not _value_like(t.text) for v, t in zip(nums, values, strict=True)):
+def _adds_up(values: list[Token], cols: list[int], total: int) -> bool:
+    """Whether the row's total is printed and equals the sum of its other cells (blank marks and
+    empty cells count as nothing)."""
+    if total not in cols:
         return False
-    others = sum(v or 0.0 for i, v in enumerate(nums) if i != total)
+    nums = {c: parse_value(t.text)[0] for c, t in zip(cols, values, strict=True)}
+    if any(not _value_like(t.text) for t in values):
+        return False
+    others = sum(v or 0.0 for c, v in nums.items() if c != total)
     return abs((nums[total] or 0.0) - others) < 1e-9
 
 
@@ -196,6 +203,7 @@ class SectionAligner:
         vocab = [canonical_text(codebook.get(c).label_zh) for c in codebook.codes(section, "col")]
         self.header_vocab = [v for v in (*vocab, *section_markers(section)) if v]
         self.pages = pages
+        self.printed: set[str] = set()
         self.facts: list[Fact] = []
         self.unplaced: list[Unplaced] = []
         self.notes: list[str] = []
@@ -254,15 +262,28 @@ class SectionAligner:
             for text in lines[i].part_cells:
                 window |= _bigrams(numbered_text(text))
             row_s, row_c = [], []
-            for r in self.rows:
+            owns = [self._own(lines[i], r) for r in self.rows]
+            leaf_own = max((o for o, r in zip(owns, self.rows, strict=True) if not r.row.is_group), default=0.0)
+            for r, own in zip(self.rows, owns, strict=True):
                 cov = max((len(g & window) / len(g) for g in r.grams if g), default=0.0)
+                if r.row.is_group and (own < GROUP_OWN or leaf_own >= GROUP_OWN):
+                    # a group's label spans its sub-rows' lines: around any of them, or beside a
+                    # sub-row's label, it says nothing about a line of its own — only its label
+                    # alone on the numbers' line does
+                    cov *= GROUP_AROUND
                 row_c.append(cov)
-                row_s.append(cov + OWN_WEIGHT * self._own(lines[i], r))
+                row_s.append(cov + OWN_WEIGHT * own)
             scores.append(row_s)
             coverage.append(row_c)
         return scores, coverage
 
     # ------------------------------------------------------------------ alignment
+
+    def printed_labels(self, lines: list[LayoutLine]) -> set[str]:
+        """The rows whose label the section's text prints (most of its bigrams anywhere in it)."""
+        grams = self._window_grams(lines, 0, len(lines))
+        return {r.row.code for r in self.rows
+                if max((len(g & grams) / len(g) for g in r.grams if g), default=0.0) >= ABSENT_LABEL}
 
     def _align(self, scores: list[list[float]], seq: RowSequence) -> tuple[float, list[int | None], dict]:
         """Best alignment of the value lines to ``seq`` (each line → a position in seq or None), its
@@ -299,6 +320,8 @@ class SectionAligner:
                     best = max(best, g[k + 1][j] - DROP_COST)
                 g[k][j] = best
         cost = sum(CHOICE_COST[mode] for _g, mode in seq.choices)
+        in_seq = {r.code for r in seq.rows}
+        cost += ABSENT_COST * sum(1 for c in self.printed if c not in in_seq)
         marginals: dict[tuple[int, str | None], float] = {}
         for k in range(1, m + 1):
             for j in range(1, n + 1):
@@ -405,13 +428,14 @@ class SectionAligner:
                 if len(lb.values) == n:
                     continue  # the next row's whole line between the parts
                 cb_ = self.columns(lb, spans.get(lb.page))
-                if isinstance(cb_, str) or cb_ != list(range(len(ca), n)):
+                if isinstance(cb_, str) or cb_[0] < len(ca) or len(ca) + len(cb_) < n - 1:
                     break
                 values = la.values + lb.values
-                if total is not None and not _adds_up(values, total):
+                cols = ca + cb_
+                if total is not None and not _adds_up(values, cols, total):
                     break
                 big, small = (lb, la) if len(lb.values) >= len(la.values) else (la, lb)
-                big.values, big.cols = values, list(range(n))
+                big.values, big.cols = values, cols
                 big.part_cells = [t for _, t in small.cells]
                 small.values = []
                 joined += 1
@@ -466,6 +490,7 @@ class SectionAligner:
         joined = self.join_split_rows(lines, spans)
         at = [i for i, ln in enumerate(lines) if ln.values and not ln.footer]
         scores, coverage = self.evidence(lines, at)
+        self.printed = self.printed_labels(lines)
         best: tuple[float, list[int | None], RowSequence] | None = None
         marginals: dict[tuple[int, str | None], float] = {}
         for seq in self.sequences:
