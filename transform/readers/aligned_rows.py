@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ogi.core.models import Fact, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook
@@ -91,10 +92,12 @@ class LayoutLine:
         return " ".join(t for _, t in self.cells)
 
 
+@lru_cache(maxsize=4096)
 def _value_like(text: str) -> bool:
     return is_value(text) or parse_value(text)[1] in (ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED)
 
 
+@lru_cache(maxsize=4096)
 def _junk_like(text: str) -> bool:
     """Neither label nor value: a stray mark where a value should be ("·", "*")."""
     return not _CJK.search(text) and not _value_like(text) and not (set(text) & _LABEL_PUNCT) \
@@ -203,7 +206,8 @@ class SectionAligner:
         vocab = [canonical_text(codebook.get(c).label_zh) for c in codebook.codes(section, "col")]
         self.header_vocab = [v for v in (*vocab, *section_markers(section)) if v]
         self.pages = pages
-        self.printed: set[str] = set()
+        self.printed: set[str] = set()  # rows whose label the section prints
+        self.group_lines: set[str] = set()  # groups whose label stands alone on a line of numbers
         self.facts: list[Fact] = []
         self.unplaced: list[Unplaced] = []
         self.notes: list[str] = []
@@ -271,6 +275,8 @@ class SectionAligner:
                     # sub-row's label, it says nothing about a line of its own — only its label
                     # alone on the numbers' line does
                     cov *= GROUP_AROUND
+                elif r.row.is_group:
+                    self.group_lines.add(r.row.code)
                 row_c.append(cov)
                 row_s.append(cov + OWN_WEIGHT * own)
             scores.append(row_s)
@@ -284,6 +290,17 @@ class SectionAligner:
         grams = self._window_grams(lines, 0, len(lines))
         return {r.row.code for r in self.rows
                 if max((len(g & grams) / len(g) for g in r.grams if g), default=0.0) >= ABSENT_LABEL}
+
+    def _plausible(self, seq: RowSequence) -> bool:
+        """Whether a printing choice has any support (the others cannot win, and cost time): a group
+        read whole when some of its sub-rows' labels are missing from the text, a group with a row
+        of its own when its label stands alone on a line of numbers."""
+        for group, mode in seq.choices:
+            if mode == "whole" and all(r.row.code in self.printed for r in self.rows if r.row.group == group):
+                return False
+            if mode == "group+rows" and group not in self.group_lines:
+                return False
+        return True
 
     def _align(self, scores: list[list[float]], seq: RowSequence) -> tuple[float, list[int | None], dict]:
         """Best alignment of the value lines to ``seq`` (each line → a position in seq or None), its
@@ -494,6 +511,8 @@ class SectionAligner:
         best: tuple[float, list[int | None], RowSequence] | None = None
         marginals: dict[tuple[int, str | None], float] = {}
         for seq in self.sequences:
+            if not self._plausible(seq):
+                continue
             total, path, mm = self._align(scores, seq)
             for key, v in mm.items():
                 marginals[key] = max(marginals.get(key, float("-inf")), v)
