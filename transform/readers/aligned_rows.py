@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from ogi.core.models import Fact, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook
-from ogi.transform.knowledge.labels import canonical_text, match_label, numbered_text, split_numbered
+from ogi.transform.knowledge.labels import canonical_text, match_label, numbered_text, split_numbered, strip_numbering
 from ogi.transform.knowledge.markers import section_markers
 from ogi.transform.knowledge.template_rows import RowSequence, TemplateRow, row_sequences
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
@@ -52,6 +52,7 @@ ABSENT_COST = 1.0  # a sequence leaves out a row whose label the section prints 
 ABSENT_LABEL = 0.8  # ... when this share of the row label's bigrams is in the section's text)
 DROP_COST = 1.0  # a line of numbers given no row
 OWN_WEIGHT = 0.5  # weight of the numbers' own line in the evidence
+WHOLE_LABEL = 0.5  # a row's whole label on consecutive lines through the numbers' line
 GROUP_OWN = 0.6  # a group row (（三）不予公开) takes a line only with its label on it this well ...
 GROUP_AROUND = 0.2  # ... else its label around the line counts this much
 CHOICE_COST = {"rows": 0.0, "whole": 0.2, "group+rows": 0.4}  # printing choices the template allows
@@ -160,6 +161,19 @@ def _texts(line: LayoutLine, *, own: bool = False) -> list[str]:
     return [*cells, "".join(cells)] if len(cells) > 1 else cells
 
 
+_QUOTES = "'\"“”‘’「」『』〝〞＂＇`"
+
+
+@lru_cache(maxsize=65536)
+def _span_key(text: str) -> str:
+    """A label's text to compare whole: ``numbered_text`` without its leading numbering — but a
+    quote it starts with is kept (a closing ” on a line of its own ends the label before it, so it
+    must not vanish from the start of the next one)."""
+    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    lead = raw[0] if raw and raw[0] in _QUOTES else ""
+    return lead + strip_numbering(numbered_text(raw))
+
+
 def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else set()
 
@@ -203,6 +217,10 @@ class SectionAligner:
         rows = {r.code: r for s in self.sequences for r in s.rows}
         self.rows = [_Row(r, [_bigrams(numbered_text(t)) for t in r.labels]) for r in rows.values()]
         self.index = {r.row.code: i for i, r in enumerate(self.rows)}
+        self.label_codes: dict[str, set[str]] = {}
+        for r in rows.values():
+            for t in r.labels:
+                self.label_codes.setdefault(_span_key(t), set()).add(r.code)
         vocab = [canonical_text(codebook.get(c).label_zh) for c in codebook.codes(section, "col")]
         self.header_vocab = [v for v in (*vocab, *section_markers(section)) if v]
         self.pages = pages
@@ -256,6 +274,30 @@ class SectionAligner:
                 best = max(best, share * min(1.0, len(g) / 3))
         return best
 
+    def _whole_label(self, lines: list[LayoutLine], lo: int, i: int, hi: int) -> set[str]:
+        """The rows whose whole label is the text of consecutive lines through the numbers' line
+        ("5.属于三类内部事务信" + "息"): the row-label piece of each line (its last run, after any
+        group label before it), joined. Tells which of two labels around the numbers owns them."""
+        pieces: list[tuple[int, str]] = []
+        for j in range(lo, hi):
+            line = lines[j]
+            if line.header or line.footer:
+                continue
+            text = ""
+            if line.cells:
+                parts = split_numbered(line.cells[-1][1])
+                text = parts[-1] if parts else line.cells[-1][1]
+            pieces.append((j, text))
+        found: set[str] = set()
+        at = next((p for p, (j, _t) in enumerate(pieces) if j == i), None)
+        if at is None or not _span_key(pieces[at][1]):
+            return found  # no text of its own: the line says nothing
+        for a in range(at, -1, -1):
+            for b in range(at, len(pieces)):
+                joined = "".join(t for _j, t in pieces[a:b + 1])
+                found |= self.label_codes.get(_span_key(joined), set())
+        return found
+
     def evidence(self, lines: list[LayoutLine], at: list[int]) -> tuple[list[list[float]], list[list[float]]]:
         """(score, coverage) of every template row for every value line (``at``: their indexes)."""
         scores, coverage = [], []
@@ -266,6 +308,7 @@ class SectionAligner:
             for text in lines[i].part_cells:
                 window |= _bigrams(numbered_text(text))
             row_s, row_c = [], []
+            whole = self._whole_label(lines, lo, i, hi)
             owns = [self._own(lines[i], r) for r in self.rows]
             leaf_own = max((o for o, r in zip(owns, self.rows, strict=True) if not r.row.is_group), default=0.0)
             for r, own in zip(self.rows, owns, strict=True):
@@ -278,7 +321,7 @@ class SectionAligner:
                 elif r.row.is_group:
                     self.group_lines.add(r.row.code)
                 row_c.append(cov)
-                row_s.append(cov + OWN_WEIGHT * own)
+                row_s.append(cov + OWN_WEIGHT * own + (WHOLE_LABEL if r.row.code in whole else 0.0))
             scores.append(row_s)
             coverage.append(row_c)
         return scores, coverage

@@ -46,6 +46,7 @@ class _Line:
     labels: list[str] = field(default_factory=list)
     values: list[tuple[int, str]] = field(default_factory=list)  # (token position, text)
     junk: list[tuple[int, str]] = field(default_factory=list)  # tokens neither label nor number
+    page: int | None = None  # 1-based form-feed page, when the text has form feeds
 
 
 @dataclass
@@ -116,7 +117,7 @@ class _TextPlacer:
         value, status = parse_cell(text, unit, signed=row_e.signed or col_e.signed)
         self.out.facts.append(Fact(
             section=section, row_code=row_code, col_code=col_code, value=value, value_status=str(status),
-            unit=unit, raw_text=text, page=None, table_index=None, row_index=line.number, col_index=pos,
+            unit=unit, raw_text=text, page=line.page, table_index=None, row_index=line.number, col_index=pos,
             row_label_raw=" | ".join(line.labels), col_label_raw=col_label, confidence=round(confidence, 4),
         ))
 
@@ -124,7 +125,7 @@ class _TextPlacer:
                  best_guess: str | None = None) -> None:
         self.out.unplaced.append(Unplaced(
             section=section, raw_text=token[1], row_label_raw=" | ".join(line.labels), col_label_raw="",
-            page=None, table_index=None, row_index=line.number, col_index=token[0], reason=reason,
+            page=line.page, table_index=None, row_index=line.number, col_index=token[0], reason=reason,
             best_guess=best_guess,
         ))
 
@@ -288,6 +289,7 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
 
     for number, page, raw in _lines(text):
         line = split_line(number, raw, marks=aligned_text)
+        line.page = page + 1 if pages else None
         if line.labels and _AFTER_TABLES.match(re.sub(r"\s+", "", line.labels[0])):
             flush_s3()
             section = None
