@@ -38,7 +38,13 @@ from functools import lru_cache
 
 from ogi.core.models import Fact, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook
-from ogi.transform.knowledge.labels import canonical_text, match_label, numbered_text, split_numbered, strip_numbering
+from ogi.transform.knowledge.labels import (
+    canonical_text,
+    match_label,
+    numbered_text,
+    split_numbered,
+    strip_numbering,
+)
 from ogi.transform.knowledge.markers import section_markers
 from ogi.transform.knowledge.template_rows import RowSequence, TemplateRow, row_sequences
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
