@@ -66,12 +66,12 @@ MIN_WHOLE_LINES = 3  # lines with one value per column needed before the text co
 SHIFT = 5  # a value right after CJK text may sit this many characters left of its column
 _SPACED_GAP = 16  # single characters this close are one label spread over its cell (分散对齐)
 _TOKEN = re.compile(r"\S+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_GLUED = re.compile(r"^(?P<label>.*[\u3400-\u9fff\u3001-\u301f\uff01-\uff0f\uff1a-\uff20])(?P<num>\d[\d,]*(?:\.\d+)?|[/／—－]+)$")
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3400-\u9fff]")  # with the radicals some fonts map to (⻚)
+_GLUED = re.compile(r"^(?P<label>.*[\u2018-\u201f\u2e80-\u2fdf\u3001-\u301f\u3400-\u9fff\uff01-\uff0f\uff1a-\uff20])(?P<num>\d[\d,]*(?:\.\d+)?|[/／—－]+)$")
 _UNIT = re.compile(r"^(?:万元|亿元|千元|元)$")
 _LABEL_PUNCT = set("（）()“”\"'、，,。:：;；《》〈〉【】[]")
 # A page footer on a line of its own: "— 5 —", "-5-", "第 5 页", "第5页 共6页", "5", "5/6".
-FOOTER = re.compile(r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
+FOOTER = re.compile(r"^(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*[页⻚](?:\s*[,，/]?\s*共\s*\d{1,3}\s*[页⻚])?"
                     r"|\d{1,3}|\d{1,3}\s*/\s*\d{1,3})$")
 
 
@@ -305,7 +305,8 @@ class SectionAligner:
         return found
 
     def evidence(self, lines: list[LayoutLine], at: list[int]) -> tuple[list[list[float]], list[list[float]]]:
-        """(score, coverage) of every template row for every value line (``at``: their indexes)."""
+        """(score, coverage) of every template row for every value line (``at``: their indexes); the
+        coverage, for the floor ``MIN_COVERAGE``, looks as far as the neighbours' windows."""
         scores, coverage = [], []
         for k, i in enumerate(at):
             lo = at[k - 1] + 1 if k else 0
@@ -313,6 +314,10 @@ class SectionAligner:
             window = self._window_grams(lines, lo, hi)
             for text in lines[i].part_cells:
                 window |= _bigrams(numbered_text(text))
+            # the neighbours' windows too, for the floor only: two labels may share a line above
+            # both rows' numbers ("3.要求提供公开出版物  4.无正当理由大量反复")
+            wide = window | self._window_grams(lines, at[k - 2] + 1 if k > 1 else 0,
+                                               at[k + 2] if k + 2 < len(at) else len(lines))
             row_s, row_c = [], []
             whole = self._whole_label(lines, lo, i, hi)
             owns = [self._own(lines[i], r) for r in self.rows]
@@ -326,7 +331,7 @@ class SectionAligner:
                     cov *= GROUP_AROUND
                 elif r.row.is_group:
                     self.group_lines.add(r.row.code)
-                row_c.append(cov)
+                row_c.append(max((len(g & wide) / len(g) for g in r.grams if g), default=0.0))
                 row_s.append(cov + OWN_WEIGHT * own + (WHOLE_LABEL if r.row.code in whole else 0.0))
             scores.append(row_s)
             coverage.append(row_c)

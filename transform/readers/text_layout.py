@@ -14,6 +14,11 @@ table has columns. This module places only what the text supports:
 
 Row labels go through the same resolver as the table placer (position-based hierarchy, garble
 fixes, numbering), so the row codes mean the same thing whichever way a report arrived.
+
+Column-aligned text (``pdftotext -layout`` and the like: cells apart by runs of spaces, no tabs)
+keeps more: a blank mark standing in a cell ("—", "/", "无") is a value there, page footers are
+not rows, and 三 — whose labels wrap over lines that carry no numbers — is not read line by line
+but aligned as a whole to the template's rows (``aligned_rows``).
 """
 
 from __future__ import annotations
@@ -258,16 +263,15 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
     """Facts, unplaced values and notes of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
 
     ``version_hint`` ("2019"/"2021") decides the layout; without it the text's own labels do (2021
-    when they cannot tell). Facts carry the 1-based line number as ``row_index`` and the token's
-    position on the line as ``col_index``; ``page`` and ``table_index`` are None — except the rows
-    of 三 in column-aligned text (no tabs, lines with one value per column), which are aligned to
-    the template's rows as a whole (``aligned_rows``): their ``col_index`` is the column, and
-    ``page`` the form-feed page when the text has form feeds.
+    when they cannot tell). Facts carry the 1-based line number as ``row_index``, the token's
+    position on the line as ``col_index`` (the character offset for 三 in column-aligned text, whose
+    rows ``aligned_rows`` aligns to the template's as a whole when its lines have no tabs and some
+    hold one value per column), the form-feed page as ``page`` when the text has form feeds (a
+    ``pdftotext`` dump: the PDF's pages), else None; ``table_index`` is None.
     """
     version = _version(text, version_hint)
     placer = _TextPlacer(version, load_codebook())
     section: str | None = None
-    aligned_text = "\t" not in text
     pages = "\f" in text
     s3_lines: list[tuple[int, int, str]] = []
 
@@ -275,7 +279,7 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
         if not s3_lines:
             return
         result = None
-        if aligned_text:
+        if not any("\t" in raw for _n, _p, raw in s3_lines):  # tabs lose the columns' offsets
             aligner = SectionAligner("s3", version, placer.cb, pages=pages)
             result = aligner.read([layout_line(n, p, raw) for n, p, raw in s3_lines])
         if result is not None:
@@ -288,7 +292,8 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
         s3_lines.clear()
 
     for number, page, raw in _lines(text):
-        line = split_line(number, raw, marks=aligned_text)
+        aligned = "\t" not in raw  # cells apart by spaces at their offsets, not by tabs
+        line = split_line(number, raw, marks=aligned)
         line.page = page + 1 if pages else None
         if line.labels and _AFTER_TABLES.match(re.sub(r"\s+", "", line.labels[0])):
             flush_s3()
@@ -303,7 +308,7 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
                 placer.s2_item = None
         if section == "s3":
             s3_lines.append((number, page, raw))
-        elif aligned_text and _is_footer(raw):
+        elif aligned and _is_footer(raw):
             continue
         elif section == "s2":
             placer.s2(line)
