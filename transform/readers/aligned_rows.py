@@ -93,6 +93,7 @@ class LayoutLine:
     header: bool = False
     cols: list[int] | None = None  # columns of ``values`` when told before (a row joined from two lines)
     part_cells: list[str] = field(default_factory=list)  # label runs of the line joined into this one
+    made: str = ""  # how the line's values were put together from other lines, if they were
 
     @property
     def label(self) -> str:
@@ -133,7 +134,8 @@ def layout_line(number: int, page: int, raw: str) -> LayoutLine:
     """One line split into label runs and its trailing run of values (numbers and blank marks,
     with any stray mark between them)."""
     line = LayoutLine(number, page, raw)
-    if FOOTER.match(unicodedata.normalize("NFKC", raw).strip()):
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if FOOTER.match(text) and not text.isdigit():  # a bare number: see ``bare_footers``
         line.footer = True
         return line
     toks = layout_tokens(raw)
@@ -178,6 +180,15 @@ def _span_key(text: str) -> str:
     raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     lead = raw[0] if raw and raw[0] in _QUOTES else ""
     return lead + strip_numbering(numbered_text(raw))
+
+
+def bare_footers(lines: list[LayoutLine], reach: int = 3) -> None:
+    """A line that is one bare number is a page footer ("5") — unless other such lines are near it:
+    then it is one of a column of numbers set one a line (``rebuild_column_runs``)."""
+    lone = [i for i, ln in enumerate(lines) if not ln.cells and len(ln.values) == 1]
+    for i in lone:
+        if lines[i].values[0].text.isdigit() and not any(0 < abs(i - j) <= reach for j in lone):
+            lines[i].footer, lines[i].values = True, []
 
 
 def _bigrams(text: str) -> set[str]:
@@ -475,6 +486,54 @@ class SectionAligner:
         return (f"{len(line.values)} values for {n} columns: their offsets fit "
                 f"{'no' if not found else 'more than one'} placing in the columns of the page")
 
+    def rebuild_column_runs(self, lines: list[LayoutLine], spans: dict[int, list[tuple[int, int]] | None]) -> int:
+        """Rows that pdftotext set column by column — one number a line, the first column's numbers
+        of two close rows, then the second column's … — rebuilt: the run's offsets must give each
+        column the same number of times, in column order, and every rebuilt row's total must equal
+        the sum of its columns; else the run's numbers stay unplaced (``fragment``), never read as
+        rows of their own. Returns the rows rebuilt."""
+        n = len(self.cols)
+        total = self.cols.index("s3c.total") if "s3c.total" in self.cols else None
+        rebuilt = 0
+        i = 0
+        while i < len(lines):
+            run: list[int] = []
+            j = i
+            while j < len(lines) and not lines[j].footer and not lines[j].cells and len(lines[j].values) <= 1:
+                if lines[j].values:
+                    run.append(j)
+                j += 1
+            if len(run) < 2:
+                i = j + 1 if j == i else j
+                continue
+            cols = [self.columns(lines[r], spans.get(lines[r].page)) for r in run]
+            ok = all(not isinstance(c, str) for c in cols) and len(run) % n == 0
+            seq = [c[0] for c in cols if not isinstance(c, str)]
+            rows: list[list[Token]] = []
+            if ok and seq == sorted(seq) and all(seq.count(c) == len(run) // n for c in range(n)):
+                k = len(run) // n
+                rows = [[lines[run[c * k + r]].values[0] for c in range(n)] for r in range(k)]
+                if total is not None and not all(_adds_up(row, list(range(n)), total) for row in rows):
+                    rows = []
+            if rows:
+                for r, line_index in enumerate(run):
+                    line = lines[line_index]
+                    if r < len(rows):
+                        line.values, line.cols = rows[r], list(range(n))
+                        line.made = "row rebuilt from numbers set one a line, column by column"
+                    else:
+                        line.values = []
+                rebuilt += len(rows)
+            else:
+                for line_index in run:
+                    line = lines[line_index]
+                    for tok in line.values:
+                        self._unplaced(line, tok, "one of a run of numbers set one a line: their rows cannot be "
+                                       "told from the offsets", None)
+                    line.values = []
+            i = j
+        return rebuilt
+
     def join_split_rows(self, lines: list[LayoutLine], spans: dict[int, list[tuple[int, int]] | None]) -> int:
         """Join the two parts of a row that pdftotext set on two lines: the first value(s) on the line
         of the label ("4.保护第三方合法权益 0"), the rest a line or two below (maybe past a whole line
@@ -508,6 +567,7 @@ class SectionAligner:
                 big, small = (lb, la) if len(lb.values) >= len(la.values) else (la, lb)
                 big.values, big.cols = values, cols
                 big.part_cells = [t for _, t in small.cells]
+                big.made = "row joined from two lines"
                 small.values = []
                 joined += 1
                 break
@@ -558,6 +618,8 @@ class SectionAligner:
             return None
         self.mark_headers(lines)
         spans = self._spans(lines)
+        bare_footers(lines)
+        rebuilt = self.rebuild_column_runs(lines, spans)
         joined = self.join_split_rows(lines, spans)
         at = [i for i, ln in enumerate(lines) if ln.values and not ln.footer]
         scores, coverage = self.evidence(lines, at)
@@ -608,10 +670,9 @@ class SectionAligner:
             if not own:
                 inferred += 1
                 how = "row aligned by the template's order and the labels around the numbers"
-            if len(line.values) != n or line.part_cells:
+            if len(line.values) != n or line.made:
                 confidence *= POSITION_CONFIDENCE
-                how = "; ".join(x for x in (how, "row joined from two lines" if line.part_cells else
-                                            "column told by the value's offset") if x)
+                how = "; ".join(x for x in (how, line.made or "column told by the value's offset") if x)
             label_raw = line.label if own else self._label_around(lines, at, k)
             for c, tok in zip(cols, line.values, strict=True):
                 self._fact(line, code, c, tok, confidence, label_raw, how)
@@ -621,6 +682,7 @@ class SectionAligner:
             f"rows ({', '.join(f'{g} {m}' for g, m in seq.choices if m != 'rows') or 'every sub-row printed'}); "
             f"{inferred} rows told by the labels around their numbers"
             + (f"; {joined} rows joined from two lines" if joined else "")
+            + (f"; {rebuilt} rows rebuilt from numbers set one a line" if rebuilt else "")
             + (f"; rows without numbers: {', '.join(skipped)}" if skipped else ""))
         return AlignResult(self.facts, self.unplaced, self.notes)
 
