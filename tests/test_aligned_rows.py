@@ -163,3 +163,53 @@ def test_template_rows_are_numbered_and_groups_may_be_printed_whole():
     whole_other = [s for s in sequences if dict(s.choices)["s3.other"] == "whole"
                    and all(m != "group+rows" for _g, m in s.choices)]
     assert len(whole_other) == 1 and len(whole_other[0].rows) == 23  # （六） as one row, as Hongze prints it
+
+
+def _numbers_line(lines: list[str], code_label: str) -> int:
+    """Index of the line holding the numbers of the row whose label contains ``code_label``."""
+    start = next(i for i, ln in enumerate(lines) if code_label in ln)
+    return next(i for i in range(start, len(lines)) if ln_has_numbers(lines[i]))
+
+
+def ln_has_numbers(line: str) -> bool:
+    return len(line) > 24 and line[24:].strip() != ""
+
+
+def test_a_row_whose_first_value_sits_on_its_label_line_is_joined():
+    """pdftotext sets the first value of a row whose label wraps on the label's first line, the rest
+    on the next: the two parts are one row (their offsets complement, its total adds up)."""
+    values = _values("2021")
+    lines = _layout("2021", values).split("\n")
+    i = _numbers_line(lines, "其他法律行政法规禁")
+    first = lines[i][24:30]
+    lines[i - 1] = lines[i - 1] + first
+    lines[i] = lines[i][:24] + " " * 6 + lines[i][30:]
+    facts, unplaced, notes = parse_text_layout("\n".join(lines), "2021")
+    cols = load_codebook().cols("s3", "2021")
+    assert _cells(facts) == {(r, c): float(v[i]) for r, v in values.items() for i, c in enumerate(cols)}
+    assert unplaced == [] and any("1 rows joined from two lines" in n for n in notes)
+    joined = [f for f in facts if f.row_code == "s3.refused.law_prohibited"]
+    assert all("joined from two lines" in f.col_label_raw and f.confidence < 1.0 for f in joined)
+
+
+def test_two_rows_set_column_by_column_are_rebuilt_or_left_unplaced():
+    """Two close rows whose numbers pdftotext set one a line, column by column (the first column of
+    both, then the second …): rebuilt when every column comes twice and each row adds up; with one
+    number lost the run stays unplaced, never read as rows."""
+    values = _values("2021")
+    lines = _layout("2021", values).split("\n")
+    a = _numbers_line(lines, "6.属于四类过程性信息")
+    b = _numbers_line(lines, "7.属于行政执法案卷")
+    assert b == a + 1
+    run = [" " * (24 + 6 * c) + line[24 + 6 * c:30 + 6 * c] for c in range(COLS) for line in (lines[a], lines[b])]
+    rebuilt = [*lines[:a], lines[a][:24].rstrip(), lines[b][:24].rstrip(), *run, *lines[b + 1:]]
+    facts, unplaced, notes = parse_text_layout("\n".join(rebuilt), "2021")
+    cols = load_codebook().cols("s3", "2021")
+    assert _cells(facts) == {(r, c): float(v[i]) for r, v in values.items() for i, c in enumerate(cols)}
+    assert unplaced == [] and any("2 rows rebuilt" in n for n in notes)
+
+    lost = [*rebuilt[:a + 2 + 5], *rebuilt[a + 2 + 6:]]  # one number of the run missing
+    facts, unplaced, _notes = parse_text_layout("\n".join(lost), "2021")
+    assert not any(f.row_code in ("s3.refused.process_info", "s3.refused.enforcement_file") for f in facts)
+    assert len(unplaced) == 2 * COLS - 1
+    assert all("one a line" in u.reason for u in unplaced)
