@@ -288,6 +288,8 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
             placer.out.notes.extend(result.notes)
         else:
             for n, _p, raw in s3_lines:
+                if "\t" not in raw and _is_footer(raw):
+                    continue
                 placer.s3(split_line(n, raw))
         s3_lines.clear()
 
