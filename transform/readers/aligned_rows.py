@@ -14,10 +14,18 @@ its leaf rows, a group printed whole or with a row of its own), by dynamic progr
 evidence score: how much of the row's numbered label (bigrams of "4.保护第三方合法权益") lies in the
 label text between the previous and the next line with numbers — a row's label lies there however
 its cell was wrapped and wherever its numbers sit — plus how well the text on the numbers' own line
-fits the row. A row without a line (all its cells blank) costs a skip; a line given no row costs a
-drop. For every line the best alignment is compared with the best one that gives the line another
-row (max-marginals): a line whose margin is small is ambiguous and stays unplaced with both rows
-named, never guessed.
+fits the row, plus a bonus when consecutive lines through the numbers' line spell the row's whole
+label ("5.属于三类内部事务信" + "息"). A group row takes a line only with its label alone on it (its
+label spans its sub-rows' lines); a sequence that leaves out rows whose labels the text prints
+costs. A row without a line (all its cells blank) costs a skip; a line given no row costs a drop.
+For every line the best alignment is compared with the best one that gives the line another row
+(max-marginals): a line whose margin is small is ambiguous and stays unplaced with both rows
+named, never guessed; so is a line whose row label is nowhere near it.
+
+Before aligning, two pdftotext habits are undone where the numbers prove it: a row's first value
+set on its label's line and the rest below (joined when the offsets complement and the row's total
+adds up), and two close rows set column by column, one number a line (rebuilt when every column
+comes as often and each row adds up; else those numbers stay unplaced).
 
 Columns: a line with one value per column is read in order. A shorter line (empty cells) is read by
 the character offsets of its numbers against the columns' spans on the same page (the lines that
