@@ -73,6 +73,8 @@ CHOICE_COST = {"rows": 0.0, "whole": 0.2, "group+rows": 0.4}  # printing choices
 MIN_WHOLE_LINES = 3  # lines with one value per column needed before the text counts as column-aligned
 SHIFT = 5  # a value right after CJK text may sit this many characters left of its column
 _SPACED_GAP = 16  # single characters this close are one label spread over its cell (分散对齐)
+_LABEL_LINES = 8  # a row's label spans at most this many lines each side of its numbers
+MAX_LINES_PER_ROW = 4  # more lines of numbers than this per template row: not a table to align
 _TOKEN = re.compile(r"\S+")
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3400-\u9fff]")  # with the radicals some fonts map to (⻚)
 _GLUED = re.compile(r"^(?P<label>.*[\u2018-\u201f\u2e80-\u2fdf\u3001-\u301f\u3400-\u9fff\uff01-\uff0f\uff1a-\uff20])(?P<num>\d[\d,]*(?:\.\d+)?|[/／—－]+)$")
@@ -131,7 +133,7 @@ def layout_tokens(raw: str) -> list[Token]:
             cut = start + glued.start("num")
             out.append(Token(start, cut, glued.group("label")))
             out.append(Token(cut, m.end(), glued.group("num")))
-        elif _UNIT.match(text) and out and is_value(out[-1].text) and start - out[-1].end <= 1:
+        elif _UNIT.match(text) and out and _value_like(out[-1].text) and start - out[-1].end <= 1:
             out[-1] = Token(out[-1].start, m.end(), out[-1].text + text)  # "10289 万元"
         else:
             out.append(Token(start, m.end(), text))
@@ -317,8 +319,8 @@ class SectionAligner:
         at = next((p for p, (j, _t) in enumerate(pieces) if j == i), None)
         if at is None or not _span_key(pieces[at][1]):
             return found  # no text of its own: the line says nothing
-        for a in range(at, -1, -1):
-            for b in range(at, len(pieces)):
+        for a in range(at, max(-1, at - _LABEL_LINES), -1):
+            for b in range(at, min(len(pieces), at + _LABEL_LINES)):
                 joined = "".join(t for _j, t in pieces[a:b + 1])
                 found |= self.label_codes.get(_span_key(joined), set())
         return found
@@ -620,10 +622,14 @@ class SectionAligner:
 
     def read(self, lines: list[LayoutLine]) -> AlignResult | None:
         """Facts and unplaced values of the section's lines; None when the text is not column-aligned
-        (fewer than ``MIN_WHOLE_LINES`` lines with one value per column)."""
+        (fewer than ``MIN_WHOLE_LINES`` lines with one value per column) or holds far more lines of
+        numbers than the template has rows (the caller reads it line by line then)."""
         n = len(self.cols)
         if sum(1 for ln in lines if len(ln.values) == n) < MIN_WHOLE_LINES:
             return None
+        longest = max(len(seq.rows) for seq in self.sequences)
+        if sum(1 for ln in lines if ln.values) > MAX_LINES_PER_ROW * longest:
+            return None  # not one table of the template (the alignment's cost grows with its square)
         self.mark_headers(lines)
         spans = self._spans(lines)
         bare_footers(lines)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ogi.core.models import Fact, RawTable, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook, load_codebook
@@ -61,6 +62,12 @@ class _Out:
     notes: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8192)
+def _is_value(text: str) -> bool:
+    return is_value(text)
+
+
+@lru_cache(maxsize=8192)
 def _mark(text: str) -> bool:
     """A blank mark printed in a value cell ("—", "/", "无")."""
     return parse_value(text)[1] in (ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED)
@@ -86,7 +93,7 @@ def split_line(number: int, raw: str, *, marks: bool = False) -> _Line:
                 continue
         # Numbers at the end of a cell that starts with words: the value ran into its label.
         k = len(words)
-        while k > 0 and (is_value(words[k - 1]) or (marks and _mark(words[k - 1]))):
+        while k > 0 and (_is_value(words[k - 1]) or (marks and _mark(words[k - 1]))):
             k -= 1
         label = " ".join(words[:k])
         if label:
@@ -273,21 +280,21 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
     placer = _TextPlacer(version, load_codebook())
     section: str | None = None
     pages = "\f" in text
-    s3_lines: list[tuple[int, int, str]] = []
+    s3_lines: list[tuple[int, int, str, _Line]] = []
 
     def flush_s3() -> None:
         if not s3_lines:
             return
         result = None
-        if not any("\t" in raw for _n, _p, raw in s3_lines):  # tabs lose the columns' offsets
+        if not any("\t" in raw for _n, _p, raw, _l in s3_lines):  # tabs lose the columns' offsets
             aligner = SectionAligner("s3", version, placer.cb, pages=pages)
-            result = aligner.read([layout_line(n, p, raw) for n, p, raw in s3_lines])
+            result = aligner.read([layout_line(n, p, raw) for n, p, raw, _l in s3_lines])
         if result is not None:
             placer.out.facts.extend(result.facts)
             placer.out.unplaced.extend(result.unplaced)
             placer.out.notes.extend(result.notes)
         else:
-            for n, _p, raw in s3_lines:
+            for n, _p, raw, _line in s3_lines:  # read as before the aligned reading existed
                 if "\t" not in raw and _is_footer(raw):
                     continue
                 placer.s3(split_line(n, raw))
@@ -309,7 +316,7 @@ def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[
             if start == "s2":
                 placer.s2_item = None
         if section == "s3":
-            s3_lines.append((number, page, raw))
+            s3_lines.append((number, page, raw, line))
         elif aligned and _is_footer(raw):
             continue
         elif section == "s2":
