@@ -73,3 +73,14 @@ def missing_browser() -> str | None:
 def needs_browser() -> pytest.MarkDecorator:
     reason = missing_browser()
     return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+@cache
+def missing_pdftotext() -> str | None:
+    """None when poppler's ``pdftotext`` is on the PATH; else why not."""
+    return None if shutil.which("pdftotext") else "pdftotext is not installed (Debian: poppler-utils)"
+
+
+def needs_pdftotext() -> pytest.MarkDecorator:
+    reason = missing_pdftotext()
+    return pytest.mark.skipif(reason is not None, reason=reason or "")

@@ -75,8 +75,9 @@ def test_prose_naming_a_section_does_not_open_it():
 
 
 def test_pdf_layout_text_places_only_correct_values(tmp_path):
-    """The Hongze PDF as layout text: every value the text parser places agrees with the
-    hand-transcribed golden of the table extractor (values on label-less lines stay unplaced)."""
+    """The Hongze PDF as layout text (pdfplumber's): every value agrees with the hand-transcribed
+    golden of the table extractor — the lines of numbers whose labels wrapped onto other lines are
+    aligned to the template's rows, none left over."""
     import pdfplumber
 
     with pdfplumber.open(shared_path("samples", "2024_hongze-qu.pdf")) as pdf:
@@ -87,8 +88,8 @@ def test_pdf_layout_text_places_only_correct_values(tmp_path):
     wrong = [(f.row_code, f.col_code, f.value, gold.get((f.row_code, f.col_code))) for f in facts
              if gold.get((f.row_code, f.col_code)) != ("" if f.value is None else str(int(f.value)))]
     assert wrong == []
-    assert len(facts) >= 140  # measured: 144 of 186 golden cells; the rest unplaced, never guessed
-    assert unplaced
+    assert len(facts) == len(gold) == 186
+    assert unplaced == []
 
 
 def _html_as_tab_text(raw: str) -> str:

@@ -16,7 +16,7 @@ from ogi.transform.placement.grids import section_grids
 from ogi.transform.placement.place import place_section
 from ogi.transform.readers.flat_text import parse_flat_tables
 from ogi.transform.readers.legacy import parse_legacy_text
-from ogi.transform.readers.text_layout import parse_text_tables
+from ogi.transform.readers.text_layout import parse_text_layout
 
 
 def _table_text(doc: ExtractedDocument) -> str:
@@ -63,21 +63,30 @@ def parse_report(doc: ExtractedDocument, *, report_year: int | None = None) -> P
 def _read_text(text: str, version: str, report: ParsedReport) -> None:
     """The tables from the document's text (read with the ``version`` layout the report's own
     labels decided): by its layout (cells apart), else as runs of run-together cells."""
-    facts, unplaced = parse_text_tables(text, version)
-    if not facts:
-        flat = parse_flat_tables(text, version)
-        if flat.facts:
+    facts, unplaced, notes = parse_text_layout(text, version)
+    flat = parse_flat_tables(text, version) if not {"s2", "s3", "s4"} <= {f.section for f in facts} else None
+    if flat is not None and flat.facts:
+        flat_note = (f"{flat.split_rows} rows split by their row identities, {flat.chosen_rows} chosen by the "
+                     "column identities (those identities hold by construction for them)")
+        if not facts:
             report.facts.extend(flat.facts)
             report.unplaced.extend(flat.unplaced)
-            report.notes.append(
-                "no template table in the extracted tables: read from text whose cells ran together; "
-                f"{flat.split_rows} rows split by their row identities, {flat.chosen_rows} chosen by the "
-                "column identities (those identities hold by construction for them)")
+            report.notes.append(f"no template table in the extracted tables: read from text whose cells ran "
+                                f"together; {flat_note}")
             return
+        # a section the layout did not give may be there with its cells run together (one cell a
+        # line, as a viewer's copy gives it): the flat reader reads those sections, never the others
+        taken = {f.section for f in flat.facts} - {f.section for f in facts}
+        if taken:
+            facts = facts + [f for f in flat.facts if f.section in taken]
+            unplaced = [u for u in unplaced if u.section not in taken] + [
+                u for u in flat.unplaced if u.section in taken]
+            notes = [*notes, f"{', '.join(sorted(taken))} read from text whose cells ran together; {flat_note}"]
     report.facts.extend(facts)
     report.unplaced.extend(unplaced)
     if facts or unplaced:
         report.notes.append("no template table in the extracted tables: read from the text layout")
+    report.notes.extend(notes)
 
 
 def _duplicate(fact: Fact, first: Fact) -> Unplaced:

@@ -93,6 +93,18 @@ def strip_numbering(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def numbered_text(raw: str | None) -> str:
+    """``canonical_text`` that keeps the numbering ("（三）", "4."): for readers that tell rows apart
+    by their numbers too (a text dump's label fragments)."""
+    if not raw:
+        return ""
+    text = _base_text(raw)
+    for garble, fix in _fixes():
+        text = text.replace(garble, fix)
+    return text
+
+
+@lru_cache(maxsize=65536)
 def canonical_text(raw: str | None) -> str:
     """The comparable form of a label: NFKC, no whitespace, unified punctuation, no quotes, no
     leading numbering, known garbles fixed (data/label_fixes.csv)."""

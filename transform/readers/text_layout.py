@@ -14,14 +14,20 @@ table has columns. This module places only what the text supports:
 
 Row labels go through the same resolver as the table placer (position-based hierarchy, garble
 fixes, numbering), so the row codes mean the same thing whichever way a report arrived.
+
+Column-aligned text (``pdftotext -layout`` and the like: cells apart by runs of spaces, no tabs)
+keeps more: a blank mark standing in a cell ("—", "/", "无") is a value there, page footers are
+not rows, and 三 — whose labels wrap over lines that carry no numbers — is not read line by line
+but aligned as a whole to the template's rows (``aligned_rows``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from ogi.core.models import Fact, RawTable, Unplaced
+from ogi.core.models import Fact, RawTable, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook, load_codebook
 from ogi.transform.knowledge.labels import canonical_text, match_label
 from ogi.transform.knowledge.layout import S2_ITEM, s2_cols, s2_layout
@@ -29,6 +35,7 @@ from ogi.transform.knowledge.markers import row_start_section
 from ogi.transform.knowledge.rows import RowResolver
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
 from ogi.transform.knowledge.version import detect_version
+from ogi.transform.readers.aligned_rows import FOOTER, SectionAligner, layout_line, layout_tokens
 
 _CELL_SPLIT = re.compile(r"\t+| {2,}|\u3000+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -45,25 +52,48 @@ class _Line:
     labels: list[str] = field(default_factory=list)
     values: list[tuple[int, str]] = field(default_factory=list)  # (token position, text)
     junk: list[tuple[int, str]] = field(default_factory=list)  # tokens neither label nor number
+    page: int | None = None  # 1-based form-feed page, when the text has form feeds
 
 
 @dataclass
 class _Out:
     facts: list[Fact] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def split_line(number: int, raw: str) -> _Line:
-    """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk."""
+@lru_cache(maxsize=8192)
+def _is_value(text: str) -> bool:
+    return is_value(text)
+
+
+@lru_cache(maxsize=8192)
+def _mark(text: str) -> bool:
+    """A blank mark printed in a value cell ("—", "/", "无")."""
+    return parse_value(text)[1] in (ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED)
+
+
+def split_line(number: int, raw: str, *, marks: bool = False) -> _Line:
+    """Cells of one text line: label texts, value tokens (numbers, also trailing "行政处罚 0"), junk.
+
+    With ``marks`` (column-aligned text, where a cell cannot run into its neighbour) a blank mark
+    ("—", "/", "无") standing in a cell of its own is a value token too, and an amount printed with
+    its unit apart ("10289 万元") is one token."""
     line = _Line(number, raw)
     pos = 0
     for cell in (c.strip() for c in _CELL_SPLIT.split(raw)):
         if not cell:
             continue
         words = cell.split()
+        if marks:
+            words = [t.text for t in layout_tokens(cell)]
+            if len(words) == 1 and _mark(words[0]):
+                line.values.append((pos, words[0]))
+                pos += 1
+                continue
         # Numbers at the end of a cell that starts with words: the value ran into its label.
         k = len(words)
-        while k > 0 and is_value(words[k - 1]):
+        while k > 0 and (_is_value(words[k - 1]) or (marks and _mark(words[k - 1]))):
             k -= 1
         label = " ".join(words[:k])
         if label:
@@ -99,7 +129,7 @@ class _TextPlacer:
         value, status = parse_cell(text, unit, signed=row_e.signed or col_e.signed)
         self.out.facts.append(Fact(
             section=section, row_code=row_code, col_code=col_code, value=value, value_status=str(status),
-            unit=unit, raw_text=text, page=None, table_index=None, row_index=line.number, col_index=pos,
+            unit=unit, raw_text=text, page=line.page, table_index=None, row_index=line.number, col_index=pos,
             row_label_raw=" | ".join(line.labels), col_label_raw=col_label, confidence=round(confidence, 4),
         ))
 
@@ -107,7 +137,7 @@ class _TextPlacer:
                  best_guess: str | None = None) -> None:
         self.out.unplaced.append(Unplaced(
             section=section, raw_text=token[1], row_label_raw=" | ".join(line.labels), col_label_raw="",
-            page=None, table_index=None, row_index=line.number, col_index=token[0], reason=reason,
+            page=line.page, table_index=None, row_index=line.number, col_index=token[0], reason=reason,
             best_guess=best_guess,
         ))
 
@@ -127,7 +157,9 @@ class _TextPlacer:
             return  # header row (信息内容 …) or a label without a value
         rows = self.s2_item[0] if self.s2_item else tuple(self.cb.rows("s2", self.version))
         match = None
-        for lab in reversed(line.labels):
+        # a label spread over its cell (行    政    许    可) comes as one run per character
+        tries = [*reversed(line.labels), "".join(line.labels)] if len(line.labels) > 1 else line.labels
+        for lab in tries:
             match = match_label(lab, rows, self.cb)
             if match.code:
                 break
@@ -210,30 +242,86 @@ def _version(text: str, version_hint: str | None) -> str:
     return version if version in ("2019", "2021") else "2021"
 
 
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    """(1-based line number, 0-based page, text) of every line; a form feed starts a new page."""
+    out = []
+    page = 0
+    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
+        body = raw.rstrip("\r\n\f\v\x1c\x1d\x1e\x85\u2028\u2029")
+        out.append((number, page, body))
+        if raw.endswith("\f"):
+            page += 1
+    return out
+
+
+def _is_footer(raw: str) -> bool:
+    """A page footer that cannot be a row of values ("— 5 —", "第5页"): a bare number may be one."""
+    text = raw.strip()
+    return bool(FOOTER.match(text)) and not text.isdigit() and "/" not in text
+
+
 def parse_text_tables(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced]]:
-    """Facts and unplaced values of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
+    """:func:`parse_text_layout` without its notes."""
+    facts, unplaced, _notes = parse_text_layout(text, version_hint)
+    return facts, unplaced
+
+
+def parse_text_layout(text: str, version_hint: str | None = None) -> tuple[list[Fact], list[Unplaced], list[str]]:
+    """Facts, unplaced values and notes of the 二/三/四 tables found in ``text`` (2019 or 2021 format).
 
     ``version_hint`` ("2019"/"2021") decides the layout; without it the text's own labels do (2021
-    when they cannot tell). Facts carry the 1-based line number as ``row_index`` and the token's
-    position on the line as ``col_index``; ``page`` and ``table_index`` are None.
+    when they cannot tell). Facts carry the 1-based line number as ``row_index``, the token's
+    position on the line as ``col_index`` (the character offset for 三 in column-aligned text, whose
+    rows ``aligned_rows`` aligns to the template's as a whole when its lines have no tabs and some
+    hold one value per column), the form-feed page as ``page`` when the text has form feeds (a
+    ``pdftotext`` dump: the PDF's pages), else None; ``table_index`` is None.
     """
-    placer = _TextPlacer(_version(text, version_hint), load_codebook())
+    version = _version(text, version_hint)
+    placer = _TextPlacer(version, load_codebook())
     section: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = split_line(number, raw)
+    pages = "\f" in text
+    s3_lines: list[tuple[int, int, str, _Line]] = []
+
+    def flush_s3() -> None:
+        if not s3_lines:
+            return
+        result = None
+        if not any("\t" in raw for _n, _p, raw, _l in s3_lines):  # tabs lose the columns' offsets
+            aligner = SectionAligner("s3", version, placer.cb, pages=pages)
+            result = aligner.read([layout_line(n, p, raw) for n, p, raw, _l in s3_lines])
+        if result is not None:
+            placer.out.facts.extend(result.facts)
+            placer.out.unplaced.extend(result.unplaced)
+            placer.out.notes.extend(result.notes)
+        else:
+            for n, _p, raw, _line in s3_lines:  # read as before the aligned reading existed
+                if "\t" not in raw and _is_footer(raw):
+                    continue
+                placer.s3(split_line(n, raw))
+        s3_lines.clear()
+
+    for number, page, raw in _lines(text):
+        aligned = "\t" not in raw  # cells apart by spaces at their offsets, not by tabs
+        line = split_line(number, raw, marks=aligned)
+        line.page = page + 1 if pages else None
         if line.labels and _AFTER_TABLES.match(re.sub(r"\s+", "", line.labels[0])):
+            flush_s3()
             section = None
             continue
         start = _section_start(line)
         if start is not None and start != section:
+            if section == "s3":
+                flush_s3()
             section = start
             if start == "s2":
                 placer.s2_item = None
-        if section == "s2":
+        if section == "s3":
+            s3_lines.append((number, page, raw, line))
+        elif aligned and _is_footer(raw):
+            continue
+        elif section == "s2":
             placer.s2(line)
-        elif section == "s3":
-            placer.s3(line)
         elif section == "s4":
             placer.s4(line)
-    return placer.out.facts, placer.out.unplaced
-
+    flush_s3()
+    return placer.out.facts, placer.out.unplaced, placer.out.notes
