@@ -3,7 +3,7 @@ present with its value (or the blank marker's status), nothing unplaced that the
 
 The benchmark measures accuracy over many seeds (bench/README.md); this keeps one document per
 producer exact, so a change that breaks one producer's layout fails here. The scanned and
-photographed layouts and the ``pdftotext -layout`` dumps are not yet read exactly and are left out
+photographed layouts are not yet read exactly and are left out
 (their numbers are in bench/README.md); producers needing LibreOffice or Chromium are slow.
 """
 
@@ -21,7 +21,7 @@ from bench.run import _exact, read_truth_statuses
 from ogi.flows.process import analyse
 
 HEAVY = {"soffice", "chromium"}
-NOT_YET_EXACT = {"scan150_2021", "photo_2021", "pdftotext_layout_2019", "pdftotext_layout_2021"}
+NOT_YET_EXACT = {"scan150_2021", "photo_2021"}
 
 
 def _params():
