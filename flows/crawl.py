@@ -16,7 +16,6 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
-from prefect.utilities.annotations import quote
 
 from ogi.core.config import Settings
 from ogi.fetch.archive import Archive
@@ -106,9 +105,7 @@ def crawl_registry(
         on_result(SiteCrawl(origin="(registry)", agencies=scheduler.unroutable), [])
     drive(
         scheduler,
-        # quoted: Prefect would otherwise walk every element of the job (agencies, known URLs)
-        # looking for futures, twice per task, in the flow's thread
-        submit=lambda job: crawl_site_task.submit(job.origin, quote(job.to_dict()), quote(plain), return_state=False),
+        submit=lambda job: crawl_site_task.submit(job.origin, job.to_dict(), plain),
         wait_first=lambda futures: next(as_completed(futures)),
         result_of=lambda fut: fut.result(),
         on_result=on_result,
