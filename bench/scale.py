@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,17 @@ def one(n: int, hosts: int) -> dict:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     os.environ["OGI_MIN_INTERVAL"] = "0"  # loopback: no politeness wait between requests
+    results = tempfile.mkdtemp(prefix="ogi-scale-results-")
+    # a result store of its own: Prefect's default (~/.prefect/storage) is shared by every run on
+    # the machine, and documents an earlier run extracted would make this first night a cached one
+    os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = results
+    try:
+        return _nights(n, hosts)
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+
+def _nights(n: int, hosts: int) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
     from ogi.flows.nightly import nightly

@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -85,11 +85,18 @@ class DocumentRecord:
     attempts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # by hand, not ``asdict`` (a deep copy field by field): called several times per
+        # document a night, and every field but ``attachments`` (a list of str) is immutable
+        d = {f: getattr(self, f) for f in _DOCUMENT_FIELDS}
+        d["attachments"] = list(self.attachments)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DocumentRecord:
         return cls(**d)
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(DocumentRecord))
 
 
 @dataclass
