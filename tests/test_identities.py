@@ -72,6 +72,23 @@ def test_blank_total_cell_makes_the_row_identity_not_checkable_never_zero():
     assert c.status == "not_checkable" and "s3.granted@s3c.total (blank)" in c.detail
 
 
+def test_a_row_whose_none_cells_cannot_make_it_add_up_fails():
+    """"无" states none: a total of 21 over parts 13 + 2 + 1 and three "无" fails, whatever "无"
+    stands for; the same parts with blanks or "/" (a column left unfilled) stay not checkable."""
+    def row(status: str) -> list[Fact]:
+        values = [13, 2, None, 1, None, None, 21]
+        return [fact("s3.granted", c, v, None if v is not None else status) for c, v in zip(S3_COLS, values, strict=True)]
+
+    failed = by_id(check_report(row("none_stated"), "2021"))["s3.row_total[s3.granted]"]
+    assert failed.status == "failed" and "with 无 as 0: 21 = 16 does not hold" in failed.detail
+    for status in ("blank", "not_applicable"):
+        c = by_id(check_report(row(status), "2021"))["s3.row_total[s3.granted]"]
+        assert c.status == "not_checkable" and "would not hold" in c.detail
+    adds_up = [fact("s3.granted", c, v, None if v is not None else "none_stated")
+               for c, v in zip(S3_COLS, [13, 2, None, 1, None, None, 16], strict=True)]
+    assert by_id(check_report(adds_up, "2021"))["s3.row_total[s3.granted]"].status == "not_checkable"
+
+
 def test_not_applicable_and_unreadable_are_missing_too():
     facts = [fact("s4.cases", "s4c.review.upheld", None, "not_applicable"),
              fact("s4.cases", "s4c.review.corrected", 0), fact("s4.cases", "s4c.review.other", 0),

@@ -26,9 +26,9 @@ DATA_DIR: Traversable = files("ogi.data")
 
 # Bump when extraction output for the same bytes may change: it is part of the cache key, so a
 # bump makes the next nightly run re-extract everything (and replace each document's facts).
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 # Bump when normalization/validation may change for the same extracted tables.
-TRANSFORM_VERSION = "3"
+TRANSFORM_VERSION = "4"
 
 
 def package_version() -> str:

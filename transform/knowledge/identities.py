@@ -6,7 +6,9 @@ Every identity is data: an expression over cells ``row@col`` with ``+``/``-`` an
 group as one row, as some 2021 reports do with （六）其他处理); ``X.?@c`` for the children the report
 actually printed (legacy tables differ from province to province). A blank, "/" or unreadable cell
 is *missing*, never zero: an identity that needs it is ``not_checkable`` and says which cell is
-missing. Numbers are only read here, never changed.
+missing — unless every such cell printed "无" (none) and the identity fails with them as 0: no
+reading of "无" makes it hold, so it has failed (a blank or "/" may be a column left unfilled, as
+real reports do). Numbers are only read here, never changed.
 """
 
 from __future__ import annotations
@@ -166,11 +168,16 @@ def _side_cells(side: str, rep: _Report, cb: Codebook, version: str) -> list[tup
     return out
 
 
-def _sum(cells: Sequence[tuple[int, _Cell]], *, blank_as_zero: bool = False) -> float | None:
+def _sum(cells: Sequence[tuple[int, _Cell]], *, blank_as_zero: bool = False,
+         none_as_zero: bool = False) -> float | None:
+    """Signed sum, None when a cell has no number; ``blank_as_zero``: an empty cell, "/" or "无"
+    adds nothing (a hint only); ``none_as_zero``: "无" (none) adds nothing."""
     total = 0.0
     for sign, c in cells:
         if c.value is None:
-            if blank_as_zero and c.status == ValueStatus.BLANK:
+            if blank_as_zero and c.status in (ValueStatus.BLANK, ValueStatus.NOT_APPLICABLE, ValueStatus.NONE_STATED):
+                continue
+            if none_as_zero and c.status == ValueStatus.NONE_STATED:
                 continue
             return None
         total += sign * c.value
@@ -243,7 +250,14 @@ def _evaluate(ident: Identity, rep: _Report, cb: Codebook, version: str) -> list
             if lz is not None and rz is not None:
                 verdict = "would hold" if _holds(lz, op, rz) else "would not hold"
                 detail += f"; if blank cells were 0: {_fmt(lz)} {op} {_fmt(rz)} {verdict}"
-            results.append(CheckResult(ident_id, ident.section, CheckStatus.NOT_CHECKABLE, lv, rv,
+            status = CheckStatus.NOT_CHECKABLE
+            ln, rn = _sum(lhs, none_as_zero=True), _sum(rhs, none_as_zero=True)
+            if ln is not None and rn is not None and not _holds(ln, op, rn):
+                # every missing cell printed "无" (none): as 0 the identity fails, and no reading
+                # of "无" makes it hold. A blank or "/" may be a column left unfilled: not so.
+                status = CheckStatus.FAILED
+                detail += f"; with 无 as 0: {_fmt(ln)} {op} {_fmt(rn)} does not hold"
+            results.append(CheckResult(ident_id, ident.section, status, lv, rv,
                                        description, detail, ident.severity))
             continue
         status = CheckStatus.PASSED if _holds(lv, op, rv) else CheckStatus.FAILED
