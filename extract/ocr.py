@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass, field
 
 import cv2
@@ -99,12 +100,28 @@ def render_page(pdf: pdfium.PdfDocument, page_no: int, dpi: int = DPI) -> np.nda
     return img
 
 
+def flatten(gray: np.ndarray, dpi: int = DPI) -> np.ndarray:
+    """The page divided by its own paper: uneven lighting, a colour cast, shaded cells and a
+    scanner's grey level all become white, ink keeps its contrast to the paper around it.
+
+    The paper is the local maximum over a window wider than any stroke (~4 mm), smoothed; a faint
+    rule (grey 165 on paper 248 after blur and JPEG) is then as dark as it is relative to its
+    surroundings, whatever the page's brightness."""
+    k = max(15, dpi // 6) | 1
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k))
+    flat = gray.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+INK_BELOW = 200  # on the flattened page: ink is ≥ 22 % darker than the paper around it
+
+
 def _binarize(gray: np.ndarray) -> np.ndarray:
-    """Ink = 255. Otsu on a lightly blurred page copes with scanner noise; the threshold is capped
-    so light shading (coloured header cells) stays background."""
+    """Ink = 255, on a flattened page (:func:`flatten`): a fixed step below the local paper, so
+    light rules count as ink and light shading does not; a light blur first for scanner noise."""
     blur = cv2.GaussianBlur(gray, (3, 3), 0)
-    otsu, _ = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    _, bw = cv2.threshold(blur, min(otsu, 170), 255, cv2.THRESH_BINARY_INV)
+    _, bw = cv2.threshold(blur, INK_BELOW, 255, cv2.THRESH_BINARY_INV)
     return bw
 
 
@@ -197,6 +214,16 @@ def _coverage(mask: np.ndarray, along: int, lo: int, hi: int, band: int, margin:
     return float((strip.max(axis=1) > 0).mean()) if strip.size else 0.0
 
 
+def _anchored(mask: np.ndarray, along: int, lo: int, hi: int, band: int, reach: int) -> bool:
+    """Does the stroke at ``along`` reach both rules it runs between (ink within ``reach`` of
+    ``lo`` and of ``hi``)? A rule meets the rules at its ends; a long glyph stroke (the 丨 of 本
+    in a tight cell) stops short of them, and without this test it passed for a column rule."""
+    cols = slice(max(0, along - band), along + band + 1)
+    near_lo = mask[max(0, lo - reach) : lo + reach + 1, cols]
+    near_hi = mask[max(0, hi - reach) : hi + reach + 1, cols]
+    return bool(near_lo.any()) and bool(near_hi.any())
+
+
 @dataclass
 class Lattice:
     """A ruled table's elementary grid: rule positions and, per elementary edge, whether the rule
@@ -224,16 +251,23 @@ def table_lattice(horiz: np.ndarray, vert: np.ndarray, box: tuple[int, int, int,
     ys = _with_frame(_positions((hsub > 0).sum(axis=1), min_seg, tol), 0, h - 1, tol)
     xs = _with_frame(_positions((vsub > 0).sum(axis=0), min_seg // 2, tol), 0, w - 1, tol)
     band, margin = max(2, dpi // 70), max(3, dpi // 40)
+    reach = max(3, dpi // 50)
     while True:  # drop boundaries that separate nothing, then re-measure (ends: each pass drops one)
         nr, nc = len(ys) - 1, len(xs) - 1
         v_cov = np.ones((nr, nc + 1))
         h_cov = np.ones((nr + 1, nc))
         for r in range(nr):
             for c in range(1, nc):
-                v_cov[r, c] = _coverage(vsub, xs[c], ys[r], ys[r + 1], band, margin)
+                if _anchored(vsub, xs[c], ys[r], ys[r + 1], band, reach):
+                    v_cov[r, c] = _coverage(vsub, xs[c], ys[r], ys[r + 1], band, margin)
+                else:
+                    v_cov[r, c] = 0.0
         for r in range(1, nr):
             for c in range(nc):
-                h_cov[r, c] = _coverage(hsub.T, ys[r], xs[c], xs[c + 1], band, margin)
+                if _anchored(hsub.T, ys[r], xs[c], xs[c + 1], band, reach):
+                    h_cov[r, c] = _coverage(hsub.T, ys[r], xs[c], xs[c + 1], band, margin)
+                else:
+                    h_cov[r, c] = 0.0
         keep_x = [0, *[c for c in range(1, nc) if v_cov[:, c].max() >= 0.5], nc]
         keep_y = [0, *[r for r in range(1, nr) if h_cov[r, :].max() >= 0.5], nr]
         if len(keep_x) == nc + 1 and len(keep_y) == nr + 1:
@@ -363,10 +397,14 @@ def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[tuple[list[CellBox], L
     clean = gray.copy()
     clean[grid > 0] = 255
     h, w = grid.shape
-    n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    # a rule the scan broke (a gap of a few pixels) must not cut one table into several
+    joined = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, dpi // 25),) * 2))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     tables = []
     for i in range(1, n):
-        x, y, bw_, bh, _ = stats[i]
+        if stats[i][2] < w // 5 or stats[i][3] < dpi // 5:
+            continue
+        x, y, bw_, bh = cv2.boundingRect(((labels == i) & (grid > 0)).astype(np.uint8))  # undilated
         if bw_ < w // 5 or bh < dpi // 5:
             continue
         lat = table_lattice(horiz, vert, (int(x), int(y), int(bw_), int(bh)), dpi)
@@ -442,6 +480,29 @@ def _binarize_cell(crop: np.ndarray) -> np.ndarray:
     return (keep[labels] * 1).astype(np.uint8)
 
 
+_SLASH_LOOKALIKES = {"1", "l", "I", "|", "/", "丨", "丿", "ノ", "7", "i"}
+
+
+def _is_slash(ink: np.ndarray) -> bool:
+    """Is this text line's ink one thin stroke leaning right, a "/" blank? The recogniser reads a
+    light, thin "/" at 150 dpi as "1" with a fair score, which would place a number where the
+    report printed none; the stroke's slant tells them apart (a "1" stands upright)."""
+    ys, xs = np.nonzero(ink)
+    if ys.size < 8:
+        return False
+    top, bottom = int(ys.min()), int(ys.max())
+    h = bottom - top + 1
+    if h < 8:
+        return False
+    upper = xs[ys < top + h / 3]
+    lower = xs[ys > bottom - h / 3]
+    if not upper.size or not lower.size:
+        return False
+    lean = (float(np.median(upper)) - float(np.median(lower))) / h
+    widths = [int(np.count_nonzero(row)) for row in ink[top : bottom + 1]]
+    return lean > 0.15 and float(np.median(widths)) < 0.3 * h
+
+
 def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
     """Text and mean score of every cell; all strips of the page go to the recogniser at once.
 
@@ -453,16 +514,25 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
     line_h = float(np.percentile(heights, 75)) if heights else 0.0  # a full text line's height
     strips: list[np.ndarray] = []
     owner: list[int] = []
+    slash: list[bool] = []
     for i, (crop, ink, bands) in enumerate(banded):
-        for s in _strip_images(crop, ink, _merge_bands(bands, line_h)):
+        merged = _merge_bands(bands, line_h)
+        for s in _strip_images(crop, ink, merged):
             strips.append(s)
             owner.append(i)
+        one_line = len(merged) == 1 and len(strips) and owner[-1] == i
+        if one_line:
+            a, b = merged[0]
+            slash.append(_is_slash(ink[a:b]))
+        slash.extend([False] * (len(strips) - len(slash)))
     texts: list[list[str]] = [[] for _ in cells]
     scores: list[list[float]] = [[] for _ in cells]
     if strips:
         results = recognise_strips(strips)
-        for i, (text, score) in zip(owner, results, strict=True):
+        for i, (text, score), leaning in zip(owner, results, slash, strict=True):
             text = text.strip()
+            if leaning and text in _SLASH_LOOKALIKES:
+                text = "/"  # the stroke's shape, not the recogniser's guess at it
             if text:
                 texts[i].append(text)
                 scores[i].append(float(score))
@@ -471,6 +541,54 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
         ("\n".join(t), (sum(s) / len(s)) if s else (0.0 if i in inked else 1.0))
         for i, (t, s) in enumerate(zip(texts, scores, strict=True))
     ]
+
+
+TURN_STRIP_RATIO = 6  # strips cut to this many line heights: wide strips cost, a few characters tell
+TURN_SAMPLE = 8  # cells read in each orientation: the inkiest (labels: Chinese text is not symmetric)
+TURN_UPRIGHT = 0.8  # the page as it is reads this well: upright, the other turns are not tried
+TURN_MARGIN = 0.1  # another orientation must read this much better than the page as it is
+
+
+def page_turn(found: list[tuple[list[CellBox], Lattice, np.ndarray]]) -> int:
+    """Quarter turns (``np.rot90``'s k) that make the page's tables upright: 0, 1, 2 or 3.
+
+    A landscape page of a portrait scan lies on its side; its grid is found all the same, but
+    its text reads as nonsense. The inkiest cells (label text) are read in each orientation
+    and the best mean recognition score wins; the page as it is keeps its orientation unless
+    another reads clearly better. Costs a few dozen small strips per page."""
+    crops = []
+    for cells, _, clean in found:
+        for cell in cells:
+            crop = clean[cell.y + 4 : cell.y + cell.h - 4, cell.x + 4 : cell.x + cell.w - 4]
+            if crop.size:
+                crops.append((int(np.count_nonzero(_binarize_cell(crop))), crop))
+    crops.sort(key=lambda t: -t[0])
+    sample = [c for n, c in crops[:TURN_SAMPLE] if n > 0]
+    if not sample:
+        return 0
+    best, best_score = 0, -1.0
+    for k in (0, 1, 3, 2):
+        strips: list[np.ndarray] = []
+        for crop in sample:
+            turned = np.ascontiguousarray(np.rot90(crop, k))
+            ink = _binarize_cell(turned)
+            bands = _runs(ink.sum(axis=1) > 0, min_len=2)
+            heights = [b - a for a, b in bands]
+            merged = _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0)
+            for strip in _strip_images(turned, ink, merged)[:2]:
+                strips.append(strip[:, : TURN_STRIP_RATIO * strip.shape[0]])  # a few characters do
+        if not strips:
+            continue
+        score = float(np.mean([sc if t.strip() else 0.0 for t, sc in recognise_strips(strips)]))
+        if os.environ.get("OGI_DEBUG_TURN"):
+            print("turn", k, round(score, 3), len(strips))
+        if k == 0:
+            best_score = score
+            if score >= TURN_UPRIGHT:
+                return 0  # upright text reads ≥ 0.9; text on its side ≤ 0.5 (measured on scans)
+        elif score > best_score + TURN_MARGIN:
+            best, best_score = k, score
+    return best
 
 
 def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> list[list[str | None]]:
@@ -503,13 +621,19 @@ class OcrPage:
 
 def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = True) -> OcrPage:
     """Deskew, find ruled tables, recognise them cell by cell, and (optionally) the prose around them."""
+    gray = flatten(gray, dpi)
     angle = skew_angle(_binarize(gray))
     gray = deskew(gray, angle)
+    found = find_tables(gray, dpi)
+    turn = page_turn(found)
+    if turn:  # a landscape page scanned on its side: read it upright
+        gray = np.ascontiguousarray(np.rot90(gray, turn))
+        found = find_tables(gray, dpi)
     tables: list[PageTable] = []
     warnings: list[str] = []
     blocks: list[tuple[int, str]] = []  # (top y, text) for reading order
     masked = gray.copy() if prose_text else None
-    for cells, lat, clean in find_tables(gray, dpi):
+    for cells, lat, clean in found:
         recognised = recognise_cells(clean, cells, dpi)
         scores = [s for (t, s) in recognised if t]
         unread = sum(1 for t, s in recognised if not t and s == 0.0)
@@ -517,7 +641,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         # of a bad read; ink that gave no text is
         confidence = round(sum(scores) / len(scores), 4) if scores else (0.0 if unread else None)
         low = sum(1 for s in scores if s < MIN_REC_SCORE)
-        note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°"
+        note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°" + (f", turned {90 * turn}°" if turn else "")
         if low:
             note += f", {low} cell(s) below score {MIN_REC_SCORE}"
         if unread:
