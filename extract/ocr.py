@@ -114,6 +114,53 @@ def flatten(gray: np.ndarray, dpi: int = DPI) -> np.ndarray:
     return np.clip(flat, 0, 255).astype(np.uint8)
 
 
+SHEET_WORK_PX = 600  # the sheet is looked for on a copy this wide: its outline needs no detail
+SHEET_MIN_AREA = 0.3  # of the image: a smaller bright region is not the page
+SHEET_MAX_AREA = 0.97  # a bright region this large is the page of a scanner: nothing to rectify
+
+
+def sheet_quad(gray: np.ndarray) -> np.ndarray | None:
+    """The corners (top-left, top-right, bottom-right, bottom-left; image pixels) of a sheet of
+    paper photographed on a darker surface, or None when no such outline is seen (a scan).
+
+    The sheet is the largest bright region (Otsu on a small blurred copy) that leaves a clearly
+    darker surround; its corners are the extreme points of its outline along the two diagonals,
+    which holds for any mild perspective."""
+    h, w = gray.shape
+    scale = min(1.0, SHEET_WORK_PX / w)
+    small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline).reshape(-1, 2).astype(np.float64)
+    area = cv2.contourArea(hull.astype(np.float32)) / float(small.size)
+    if not SHEET_MIN_AREA <= area <= SHEET_MAX_AREA:
+        return None
+    inside = np.zeros_like(small)
+    cv2.fillConvexPoly(inside, hull.astype(np.int32), 255)
+    sheet_level = float(np.median(small[inside > 0]))
+    surround = small[inside == 0]
+    if surround.size < 0.02 * small.size or float(np.median(surround)) > 0.8 * sheet_level:
+        return None  # no darker surround: the bright region is not a sheet lying on something
+    s, d = hull.sum(axis=1), hull[:, 0] - hull[:, 1]
+    quad = np.array([hull[s.argmin()], hull[d.argmax()], hull[s.argmax()], hull[d.argmin()]])
+    return (quad / scale).astype(np.float32)
+
+
+def rectify(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The sheet inside ``quad`` warped to an upright rectangle (perspective removed), sized by
+    the quad's longer edges so no detail is lost."""
+    tl, tr, br, bl = quad
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad, target)
+    return cv2.warpPerspective(gray, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
 INK_BELOW = 200  # on the flattened page: ink is ≥ 22 % darker than the paper around it
 
 
@@ -402,11 +449,11 @@ def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[tuple[list[CellBox], L
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     tables = []
     for i in range(1, n):
-        if stats[i][2] < w // 5 or stats[i][3] < dpi // 5:
+        # a table spans a fifth of the page one way (across it, or down it when the page lies
+        # on its side: a continuation of a few rows is then narrow and tall)
+        if min(stats[i][2], stats[i][3]) < dpi // 5 or (stats[i][2] < w // 5 and stats[i][3] < h // 5):
             continue
         x, y, bw_, bh = cv2.boundingRect(((labels == i) & (grid > 0)).astype(np.uint8))  # undilated
-        if bw_ < w // 5 or bh < dpi // 5:
-            continue
         lat = table_lattice(horiz, vert, (int(x), int(y), int(bw_), int(bh)), dpi)
         cells = lattice_cells(lat, ink, dpi)
         if len(cells) >= 2:
@@ -621,6 +668,9 @@ class OcrPage:
 
 def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = True) -> OcrPage:
     """Deskew, find ruled tables, recognise them cell by cell, and (optionally) the prose around them."""
+    quad = sheet_quad(gray)
+    if quad is not None:  # a photographed sheet: perspective off, the desk cut away
+        gray = rectify(gray, quad)
     gray = flatten(gray, dpi)
     angle = skew_angle(_binarize(gray))
     gray = deskew(gray, angle)
@@ -642,6 +692,8 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         confidence = round(sum(scores) / len(scores), 4) if scores else (0.0 if unread else None)
         low = sum(1 for s in scores if s < MIN_REC_SCORE)
         note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°" + (f", turned {90 * turn}°" if turn else "")
+        if quad is not None:
+            note += ", photographed sheet rectified"
         if low:
             note += f", {low} cell(s) below score {MIN_REC_SCORE}"
         if unread:
