@@ -593,6 +593,7 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
 TURN_STRIP_RATIO = 6  # strips cut to this many line heights: wide strips cost, a few characters tell
 TURN_SAMPLE = 8  # cells read in each orientation: the inkiest (labels: Chinese text is not symmetric)
 TURN_UPRIGHT = 0.8  # the page as it is reads this well: upright, the other turns are not tried
+TURN_CLEAR = 0.95  # a turn that reads this well is taken without trying the others
 TURN_MARGIN = 0.1  # another orientation must read this much better than the page as it is
 
 
@@ -635,6 +636,8 @@ def page_turn(found: list[tuple[list[CellBox], Lattice, np.ndarray]]) -> int:
                 return 0  # upright text reads ≥ 0.9; text on its side ≤ 0.5 (measured on scans)
         elif score > best_score + TURN_MARGIN:
             best, best_score = k, score
+            if score >= TURN_CLEAR:
+                break  # reads as clearly as upright text does: no need to try the rest
     return best
 
 
