@@ -116,7 +116,8 @@ def flatten(gray: np.ndarray, dpi: int = DPI) -> np.ndarray:
 
 SHEET_WORK_PX = 600  # the sheet is looked for on a copy this wide: its outline needs no detail
 SHEET_MIN_AREA = 0.3  # of the image: a smaller bright region is not the page
-SHEET_MAX_AREA = 0.97  # a bright region this large is the page of a scanner: nothing to rectify
+SHEET_MAX_AREA = 0.97
+RECTIFY_TRIM = 100  # 1 % of the rectified sheet cut from each side  # a bright region this large is the page of a scanner: nothing to rectify
 
 
 def sheet_quad(gray: np.ndarray) -> np.ndarray | None:
@@ -130,8 +131,35 @@ def sheet_quad(gray: np.ndarray) -> np.ndarray | None:
     scale = min(1.0, SHEET_WORK_PX / w)
     small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
+    for region in (_enclosed_by_edges(small), _bright_region(small)):
+        quad = _region_quad(small, region)
+        if quad is not None:
+            return (quad / scale).astype(np.float32)
+    return None
+
+
+def _bright_region(small: np.ndarray) -> np.ndarray:
+    """The bright part of the image (Otsu): the sheet when the light is even."""
     _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return bright
+
+
+def _enclosed_by_edges(small: np.ndarray) -> np.ndarray:
+    """What the image border cannot reach without crossing an edge: the sheet, however unevenly
+    lit (a dimmed corner of the sheet can be as dark as the lit part of the desk, so no single
+    threshold separates them, but its outline is an edge everywhere)."""
+    edges = cv2.Canny(small, 20, 60)
+    edges = cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    n, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border[border > 0])
+    return np.where(outside, 0, 255).astype(np.uint8)
+
+
+def _region_quad(small: np.ndarray, region: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral of ``region``'s largest outline, when it looks like a sheet on a darker
+    surface (a third to nearly all of the image, its surround clearly darker); else None."""
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
     outline = max(contours, key=cv2.contourArea)
@@ -146,8 +174,7 @@ def sheet_quad(gray: np.ndarray) -> np.ndarray | None:
     if surround.size < 0.02 * small.size or float(np.median(surround)) > 0.8 * sheet_level:
         return None  # no darker surround: the bright region is not a sheet lying on something
     s, d = hull.sum(axis=1), hull[:, 0] - hull[:, 1]
-    quad = np.array([hull[s.argmin()], hull[d.argmax()], hull[s.argmax()], hull[d.argmin()]])
-    return (quad / scale).astype(np.float32)
+    return np.array([hull[s.argmin()], hull[d.argmax()], hull[s.argmax()], hull[d.argmin()]])
 
 
 def rectify(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -158,7 +185,11 @@ def rectify(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
     height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(quad, target)
-    return cv2.warpPerspective(gray, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    flat = cv2.warpPerspective(gray, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    # the outline's own pixels (and a sliver of desk) would make a frame of rules around the page;
+    # a page's margin holds nothing, so a sliver of it goes
+    mx, my = max(2, width // RECTIFY_TRIM), max(2, height // RECTIFY_TRIM)
+    return np.ascontiguousarray(flat[my : height - my, mx : width - mx])
 
 
 INK_BELOW = 200  # on the flattened page: ink is ≥ 22 % darker than the paper around it
@@ -593,17 +624,51 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
 TURN_STRIP_RATIO = 6  # strips cut to this many line heights: wide strips cost, a few characters tell
 TURN_SAMPLE = 8  # cells read in each orientation: the inkiest (labels: Chinese text is not symmetric)
 TURN_UPRIGHT = 0.8  # the page as it is reads this well: upright, the other turns are not tried
-TURN_CLEAR = 0.95  # a turn that reads this well is taken without trying the others
+TURN_ASPECT_RATIO = 1.5  # text lines this much wider the other way round: the page lies on its side
 TURN_MARGIN = 0.1  # another orientation must read this much better than the page as it is
+
+
+def _line_aspect(crops: list[np.ndarray]) -> float:
+    """Median width/height of the text lines (ink bands, strokes of one character joined) in the
+    crops: text lines run across the page, so upright cells hold wide lines, and cells on their
+    side hold stacks of single characters (aspect about 1)."""
+    aspects = []
+    for crop in crops:
+        ink = _binarize_cell(crop)
+        bands = _runs(ink.sum(axis=1) > 0, min_len=2)
+        heights = [b - a for a, b in bands]
+        for a, b in _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0):
+            cols = np.nonzero(ink[a:b].any(axis=0))[0]
+            if cols.size and b - a >= 4:
+                aspects.append((cols[-1] - cols[0] + 1) / (b - a))
+    return float(np.median(aspects)) if aspects else 0.0
+
+
+def _turn_score(sample: list[np.ndarray], k: int) -> float:
+    """Mean recognition score of the sample's text lines with the crops turned ``k`` quarters."""
+    strips: list[np.ndarray] = []
+    for crop in sample:
+        turned = np.ascontiguousarray(np.rot90(crop, k))
+        ink = _binarize_cell(turned)
+        bands = _runs(ink.sum(axis=1) > 0, min_len=2)
+        heights = [b - a for a, b in bands]
+        merged = _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0)
+        for strip in _strip_images(turned, ink, merged)[:2]:
+            strips.append(strip[:, : TURN_STRIP_RATIO * strip.shape[0]])  # a few characters do
+    if not strips:
+        return 0.0
+    return float(np.mean([sc if t.strip() else 0.0 for t, sc in recognise_strips(strips)]))
 
 
 def page_turn(found: list[tuple[list[CellBox], Lattice, np.ndarray]]) -> int:
     """Quarter turns (``np.rot90``'s k) that make the page's tables upright: 0, 1, 2 or 3.
 
     A landscape page of a portrait scan lies on its side; its grid is found all the same, but
-    its text reads as nonsense. The inkiest cells (label text) are read in each orientation
-    and the best mean recognition score wins; the page as it is keeps its orientation unless
-    another reads clearly better. Costs a few dozen small strips per page."""
+    its text reads as nonsense. Two cues on the inkiest cells (label text): the axis from the
+    shape of the text lines (wide when upright, stacks of single characters when on the side;
+    a single rotated character can read with a high score, so recognition alone cannot tell
+    the axis), then which way along it from the recognition score of the lines turned both ways
+    (the page as it is, or as the shape says, wins unless the other reads clearly better)."""
     crops = []
     for cells, _, clean in found:
         for cell in cells:
@@ -614,31 +679,16 @@ def page_turn(found: list[tuple[list[CellBox], Lattice, np.ndarray]]) -> int:
     sample = [c for n, c in crops[:TURN_SAMPLE] if n > 0]
     if not sample:
         return 0
-    best, best_score = 0, -1.0
-    for k in (0, 1, 3, 2):
-        strips: list[np.ndarray] = []
-        for crop in sample:
-            turned = np.ascontiguousarray(np.rot90(crop, k))
-            ink = _binarize_cell(turned)
-            bands = _runs(ink.sum(axis=1) > 0, min_len=2)
-            heights = [b - a for a, b in bands]
-            merged = _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0)
-            for strip in _strip_images(turned, ink, merged)[:2]:
-                strips.append(strip[:, : TURN_STRIP_RATIO * strip.shape[0]])  # a few characters do
-        if not strips:
-            continue
-        score = float(np.mean([sc if t.strip() else 0.0 for t, sc in recognise_strips(strips)]))
-        if os.environ.get("OGI_DEBUG_TURN"):
-            print("turn", k, round(score, 3), len(strips))
-        if k == 0:
-            best_score = score
-            if score >= TURN_UPRIGHT:
-                return 0  # upright text reads ≥ 0.9; text on its side ≤ 0.5 (measured on scans)
-        elif score > best_score + TURN_MARGIN:
-            best, best_score = k, score
-            if score >= TURN_CLEAR:
-                break  # reads as clearly as upright text does: no need to try the rest
-    return best
+    upright = _line_aspect(sample)
+    sideways = _line_aspect([np.ascontiguousarray(np.rot90(c, 1)) for c in sample])
+    base = 1 if sideways > upright * TURN_ASPECT_RATIO else 0
+    score = _turn_score(sample, base)
+    other = base + 2
+    if os.environ.get("OGI_DEBUG_TURN"):
+        print("turn aspects", round(upright, 2), round(sideways, 2), "base", base, round(score, 3))
+    if score >= TURN_UPRIGHT:
+        return base
+    return other if _turn_score(sample, other) > score + TURN_MARGIN else base
 
 
 def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> list[list[str | None]]:
