@@ -709,6 +709,29 @@ def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> lis
     return grid
 
 
+def _trim_empty_edge_columns(
+    cells: list[CellBox], recognised: list[tuple[str, float]], xs: list[int]
+) -> tuple[list[CellBox], list[tuple[str, float]], list[int]]:
+    """The table without outer columns in which no cell holds text: a stray rule beside the
+    table (the edge of a photographed sheet, a scanner's shadow) adds an empty column, and an
+    extra column shifts every value of a table continued from the page before."""
+    ncols = max(c.c1 for c in cells) + 1
+    texted = {c.c0 for c, (t, _) in zip(cells, recognised, strict=True) if t}
+    if not texted:
+        return cells, recognised, xs
+    lo, hi = min(texted), max(c.c1 for c, (t, _) in zip(cells, recognised, strict=True) if t)
+    if lo == 0 and hi == ncols - 1:
+        return cells, recognised, xs
+    kept = []
+    for cell, rec in zip(cells, recognised, strict=True):
+        c0, c1 = max(cell.c0, lo), min(cell.c1, hi)
+        if c0 > c1:
+            continue
+        x, x1 = xs[c0], xs[c1 + 1]
+        kept.append((CellBox(x, cell.y, x1 - x, cell.h, cell.r0, c0 - lo, cell.r1, c1 - lo), rec))
+    return [k for k, _ in kept], [r for _, r in kept], xs[lo : hi + 2]
+
+
 @dataclass
 class OcrPage:
     """What OCR made of one page: its tables and its text in reading order."""
@@ -752,6 +775,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         if unread:
             note += f", {unread} cell(s) with ink but no text read"
             warnings.append(f"{unread} table cell(s) hold ink that OCR could not read")
+        cells, recognised, xs = _trim_empty_edge_columns(cells, recognised, list(lat.xs))
         top = [
             {(r, c) for r in range(cell.r0, cell.r1 + 1) for c in range(cell.c0, cell.c1 + 1)}
             for cell, (text, _) in zip(cells, recognised, strict=True)
@@ -767,7 +791,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
                 confidence=confidence,
                 top_regions=top,
                 note=note,
-                col_edges=[round(x * 72 / dpi, 2) for x in lat.xs],
+                col_edges=[round(x * 72 / dpi, 2) for x in xs],
                 top_frac=round(y0 / gray.shape[0], 4),
                 bottom_frac=round(y1 / gray.shape[0], 4),
             )
