@@ -558,7 +558,7 @@ def _binarize_cell(crop: np.ndarray) -> np.ndarray:
     return (keep[labels] * 1).astype(np.uint8)
 
 
-_SLASH_LOOKALIKES = {"1", "l", "I", "|", "/", "丨", "丿", "ノ", "7", "i"}
+_SLASH_LOOKALIKES = {"1", "l", "I", "|", "/", "丨", "丿", "ノ", "i"}  # not 7: its stem leans too
 
 
 def _is_slash(ink: np.ndarray) -> bool:
@@ -578,7 +578,8 @@ def _is_slash(ink: np.ndarray) -> bool:
         return False
     lean = (float(np.median(upper)) - float(np.median(lower))) / h
     widths = [int(np.count_nonzero(row)) for row in ink[top : bottom + 1]]
-    return lean > 0.15 and float(np.median(widths)) < 0.3 * h
+    # one thin stroke all the way: no row much wider than the stroke (the bar of a 7, a 1's foot)
+    return lean > 0.15 and float(np.median(widths)) < 0.3 * h and max(widths) < 0.45 * h
 
 
 def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
