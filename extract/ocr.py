@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass, field
 
 import cv2
@@ -99,12 +100,106 @@ def render_page(pdf: pdfium.PdfDocument, page_no: int, dpi: int = DPI) -> np.nda
     return img
 
 
+def flatten(gray: np.ndarray, dpi: int = DPI) -> np.ndarray:
+    """The page divided by its own paper: uneven lighting, a colour cast, shaded cells and a
+    scanner's grey level all become white, ink keeps its contrast to the paper around it.
+
+    The paper is the local maximum over a window wider than any stroke (~4 mm), smoothed; a faint
+    rule (grey 165 on paper 248 after blur and JPEG) is then as dark as it is relative to its
+    surroundings, whatever the page's brightness."""
+    k = max(15, dpi // 6) | 1
+    paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k))
+    flat = gray.astype(np.float32) * (255.0 / np.maximum(paper.astype(np.float32), 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+SHEET_WORK_PX = 600  # the sheet is looked for on a copy this wide: its outline needs no detail
+SHEET_MIN_AREA = 0.3  # of the image: a smaller bright region is not the page
+SHEET_MAX_AREA = 0.97
+RECTIFY_TRIM = 100  # 1 % of the rectified sheet cut from each side  # a bright region this large is the page of a scanner: nothing to rectify
+
+
+def sheet_quad(gray: np.ndarray) -> np.ndarray | None:
+    """The corners (top-left, top-right, bottom-right, bottom-left; image pixels) of a sheet of
+    paper photographed on a darker surface, or None when no such outline is seen (a scan).
+
+    The sheet is the largest bright region (Otsu on a small blurred copy) that leaves a clearly
+    darker surround; its corners are the extreme points of its outline along the two diagonals,
+    which holds for any mild perspective."""
+    h, w = gray.shape
+    scale = min(1.0, SHEET_WORK_PX / w)
+    small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    for region in (_enclosed_by_edges(small), _bright_region(small)):
+        quad = _region_quad(small, region)
+        if quad is not None:
+            return (quad / scale).astype(np.float32)
+    return None
+
+
+def _bright_region(small: np.ndarray) -> np.ndarray:
+    """The bright part of the image (Otsu): the sheet when the light is even."""
+    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return bright
+
+
+def _enclosed_by_edges(small: np.ndarray) -> np.ndarray:
+    """What the image border cannot reach without crossing an edge: the sheet, however unevenly
+    lit (a dimmed corner of the sheet can be as dark as the lit part of the desk, so no single
+    threshold separates them, but its outline is an edge everywhere)."""
+    edges = cv2.Canny(small, 20, 60)
+    edges = cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    n, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border[border > 0])
+    return np.where(outside, 0, 255).astype(np.uint8)
+
+
+def _region_quad(small: np.ndarray, region: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral of ``region``'s largest outline, when it looks like a sheet on a darker
+    surface (a third to nearly all of the image, its surround clearly darker); else None."""
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline).reshape(-1, 2).astype(np.float64)
+    area = cv2.contourArea(hull.astype(np.float32)) / float(small.size)
+    if not SHEET_MIN_AREA <= area <= SHEET_MAX_AREA:
+        return None
+    inside = np.zeros_like(small)
+    cv2.fillConvexPoly(inside, hull.astype(np.int32), 255)
+    sheet_level = float(np.median(small[inside > 0]))
+    surround = small[inside == 0]
+    if surround.size < 0.02 * small.size or float(np.median(surround)) > 0.8 * sheet_level:
+        return None  # no darker surround: the bright region is not a sheet lying on something
+    s, d = hull.sum(axis=1), hull[:, 0] - hull[:, 1]
+    return np.array([hull[s.argmin()], hull[d.argmax()], hull[s.argmax()], hull[d.argmin()]])
+
+
+def rectify(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The sheet inside ``quad`` warped to an upright rectangle (perspective removed), sized by
+    the quad's longer edges so no detail is lost."""
+    tl, tr, br, bl = quad
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad, target)
+    flat = cv2.warpPerspective(gray, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    # the outline's own pixels (and a sliver of desk) would make a frame of rules around the page;
+    # a page's margin holds nothing, so a sliver of it goes
+    mx, my = max(2, width // RECTIFY_TRIM), max(2, height // RECTIFY_TRIM)
+    return np.ascontiguousarray(flat[my : height - my, mx : width - mx])
+
+
+INK_BELOW = 200  # on the flattened page: ink is ≥ 22 % darker than the paper around it
+
+
 def _binarize(gray: np.ndarray) -> np.ndarray:
-    """Ink = 255. Otsu on a lightly blurred page copes with scanner noise; the threshold is capped
-    so light shading (coloured header cells) stays background."""
+    """Ink = 255, on a flattened page (:func:`flatten`): a fixed step below the local paper, so
+    light rules count as ink and light shading does not; a light blur first for scanner noise."""
     blur = cv2.GaussianBlur(gray, (3, 3), 0)
-    otsu, _ = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    _, bw = cv2.threshold(blur, min(otsu, 170), 255, cv2.THRESH_BINARY_INV)
+    _, bw = cv2.threshold(blur, INK_BELOW, 255, cv2.THRESH_BINARY_INV)
     return bw
 
 
@@ -197,6 +292,16 @@ def _coverage(mask: np.ndarray, along: int, lo: int, hi: int, band: int, margin:
     return float((strip.max(axis=1) > 0).mean()) if strip.size else 0.0
 
 
+def _anchored(mask: np.ndarray, along: int, lo: int, hi: int, band: int, reach: int) -> bool:
+    """Does the stroke at ``along`` reach both rules it runs between (ink within ``reach`` of
+    ``lo`` and of ``hi``)? A rule meets the rules at its ends; a long glyph stroke (the 丨 of 本
+    in a tight cell) stops short of them, and without this test it passed for a column rule."""
+    cols = slice(max(0, along - band), along + band + 1)
+    near_lo = mask[max(0, lo - reach) : lo + reach + 1, cols]
+    near_hi = mask[max(0, hi - reach) : hi + reach + 1, cols]
+    return bool(near_lo.any()) and bool(near_hi.any())
+
+
 @dataclass
 class Lattice:
     """A ruled table's elementary grid: rule positions and, per elementary edge, whether the rule
@@ -224,16 +329,23 @@ def table_lattice(horiz: np.ndarray, vert: np.ndarray, box: tuple[int, int, int,
     ys = _with_frame(_positions((hsub > 0).sum(axis=1), min_seg, tol), 0, h - 1, tol)
     xs = _with_frame(_positions((vsub > 0).sum(axis=0), min_seg // 2, tol), 0, w - 1, tol)
     band, margin = max(2, dpi // 70), max(3, dpi // 40)
+    reach = max(3, dpi // 50)
     while True:  # drop boundaries that separate nothing, then re-measure (ends: each pass drops one)
         nr, nc = len(ys) - 1, len(xs) - 1
         v_cov = np.ones((nr, nc + 1))
         h_cov = np.ones((nr + 1, nc))
         for r in range(nr):
             for c in range(1, nc):
-                v_cov[r, c] = _coverage(vsub, xs[c], ys[r], ys[r + 1], band, margin)
+                if _anchored(vsub, xs[c], ys[r], ys[r + 1], band, reach):
+                    v_cov[r, c] = _coverage(vsub, xs[c], ys[r], ys[r + 1], band, margin)
+                else:
+                    v_cov[r, c] = 0.0
         for r in range(1, nr):
             for c in range(nc):
-                h_cov[r, c] = _coverage(hsub.T, ys[r], xs[c], xs[c + 1], band, margin)
+                if _anchored(hsub.T, ys[r], xs[c], xs[c + 1], band, reach):
+                    h_cov[r, c] = _coverage(hsub.T, ys[r], xs[c], xs[c + 1], band, margin)
+                else:
+                    h_cov[r, c] = 0.0
         keep_x = [0, *[c for c in range(1, nc) if v_cov[:, c].max() >= 0.5], nc]
         keep_y = [0, *[r for r in range(1, nr) if h_cov[r, :].max() >= 0.5], nr]
         if len(keep_x) == nc + 1 and len(keep_y) == nr + 1:
@@ -363,12 +475,16 @@ def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[tuple[list[CellBox], L
     clean = gray.copy()
     clean[grid > 0] = 255
     h, w = grid.shape
-    n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    # a rule the scan broke (a gap of a few pixels) must not cut one table into several
+    joined = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, dpi // 25),) * 2))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     tables = []
     for i in range(1, n):
-        x, y, bw_, bh, _ = stats[i]
-        if bw_ < w // 5 or bh < dpi // 5:
+        # a table spans a fifth of the page one way (across it, or down it when the page lies
+        # on its side: a continuation of a few rows is then narrow and tall)
+        if min(stats[i][2], stats[i][3]) < dpi // 5 or (stats[i][2] < w // 5 and stats[i][3] < h // 5):
             continue
+        x, y, bw_, bh = cv2.boundingRect(((labels == i) & (grid > 0)).astype(np.uint8))  # undilated
         lat = table_lattice(horiz, vert, (int(x), int(y), int(bw_), int(bh)), dpi)
         cells = lattice_cells(lat, ink, dpi)
         if len(cells) >= 2:
@@ -442,6 +558,30 @@ def _binarize_cell(crop: np.ndarray) -> np.ndarray:
     return (keep[labels] * 1).astype(np.uint8)
 
 
+_SLASH_LOOKALIKES = {"1", "l", "I", "|", "/", "丨", "丿", "ノ", "i"}  # not 7: its stem leans too
+
+
+def _is_slash(ink: np.ndarray) -> bool:
+    """Is this text line's ink one thin stroke leaning right, a "/" blank? The recogniser reads a
+    light, thin "/" at 150 dpi as "1" with a fair score, which would place a number where the
+    report printed none; the stroke's slant tells them apart (a "1" stands upright)."""
+    ys, xs = np.nonzero(ink)
+    if ys.size < 8:
+        return False
+    top, bottom = int(ys.min()), int(ys.max())
+    h = bottom - top + 1
+    if h < 8:
+        return False
+    upper = xs[ys < top + h / 3]
+    lower = xs[ys > bottom - h / 3]
+    if not upper.size or not lower.size:
+        return False
+    lean = (float(np.median(upper)) - float(np.median(lower))) / h
+    widths = [int(np.count_nonzero(row)) for row in ink[top : bottom + 1]]
+    # one thin stroke all the way: no row much wider than the stroke (the bar of a 7, a 1's foot)
+    return lean > 0.15 and float(np.median(widths)) < 0.3 * h and max(widths) < 0.45 * h
+
+
 def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
     """Text and mean score of every cell; all strips of the page go to the recogniser at once.
 
@@ -453,16 +593,25 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
     line_h = float(np.percentile(heights, 75)) if heights else 0.0  # a full text line's height
     strips: list[np.ndarray] = []
     owner: list[int] = []
+    slash: list[bool] = []
     for i, (crop, ink, bands) in enumerate(banded):
-        for s in _strip_images(crop, ink, _merge_bands(bands, line_h)):
+        merged = _merge_bands(bands, line_h)
+        for s in _strip_images(crop, ink, merged):
             strips.append(s)
             owner.append(i)
+        one_line = len(merged) == 1 and len(strips) and owner[-1] == i
+        if one_line:
+            a, b = merged[0]
+            slash.append(_is_slash(ink[a:b]))
+        slash.extend([False] * (len(strips) - len(slash)))
     texts: list[list[str]] = [[] for _ in cells]
     scores: list[list[float]] = [[] for _ in cells]
     if strips:
         results = recognise_strips(strips)
-        for i, (text, score) in zip(owner, results, strict=True):
+        for i, (text, score), leaning in zip(owner, results, slash, strict=True):
             text = text.strip()
+            if leaning and text in _SLASH_LOOKALIKES:
+                text = "/"  # the stroke's shape, not the recogniser's guess at it
             if text:
                 texts[i].append(text)
                 scores[i].append(float(score))
@@ -471,6 +620,76 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
         ("\n".join(t), (sum(s) / len(s)) if s else (0.0 if i in inked else 1.0))
         for i, (t, s) in enumerate(zip(texts, scores, strict=True))
     ]
+
+
+TURN_STRIP_RATIO = 6  # strips cut to this many line heights: wide strips cost, a few characters tell
+TURN_SAMPLE = 8  # cells read in each orientation: the inkiest (labels: Chinese text is not symmetric)
+TURN_UPRIGHT = 0.8  # the page as it is reads this well: upright, the other turns are not tried
+TURN_ASPECT_RATIO = 1.5  # text lines this much wider the other way round: the page lies on its side
+TURN_MARGIN = 0.1  # another orientation must read this much better than the page as it is
+
+
+def _line_aspect(crops: list[np.ndarray]) -> float:
+    """Median width/height of the text lines (ink bands, strokes of one character joined) in the
+    crops: text lines run across the page, so upright cells hold wide lines, and cells on their
+    side hold stacks of single characters (aspect about 1)."""
+    aspects = []
+    for crop in crops:
+        ink = _binarize_cell(crop)
+        bands = _runs(ink.sum(axis=1) > 0, min_len=2)
+        heights = [b - a for a, b in bands]
+        for a, b in _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0):
+            cols = np.nonzero(ink[a:b].any(axis=0))[0]
+            if cols.size and b - a >= 4:
+                aspects.append((cols[-1] - cols[0] + 1) / (b - a))
+    return float(np.median(aspects)) if aspects else 0.0
+
+
+def _turn_score(sample: list[np.ndarray], k: int) -> float:
+    """Mean recognition score of the sample's text lines with the crops turned ``k`` quarters."""
+    strips: list[np.ndarray] = []
+    for crop in sample:
+        turned = np.ascontiguousarray(np.rot90(crop, k))
+        ink = _binarize_cell(turned)
+        bands = _runs(ink.sum(axis=1) > 0, min_len=2)
+        heights = [b - a for a, b in bands]
+        merged = _merge_bands(bands, float(np.percentile(heights, 75)) if heights else 0.0)
+        for strip in _strip_images(turned, ink, merged)[:2]:
+            strips.append(strip[:, : TURN_STRIP_RATIO * strip.shape[0]])  # a few characters do
+    if not strips:
+        return 0.0
+    return float(np.mean([sc if t.strip() else 0.0 for t, sc in recognise_strips(strips)]))
+
+
+def page_turn(found: list[tuple[list[CellBox], Lattice, np.ndarray]]) -> int:
+    """Quarter turns (``np.rot90``'s k) that make the page's tables upright: 0, 1, 2 or 3.
+
+    A landscape page of a portrait scan lies on its side; its grid is found all the same, but
+    its text reads as nonsense. Two cues on the inkiest cells (label text): the axis from the
+    shape of the text lines (wide when upright, stacks of single characters when on the side;
+    a single rotated character can read with a high score, so recognition alone cannot tell
+    the axis), then which way along it from the recognition score of the lines turned both ways
+    (the page as it is, or as the shape says, wins unless the other reads clearly better)."""
+    crops = []
+    for cells, _, clean in found:
+        for cell in cells:
+            crop = clean[cell.y + 4 : cell.y + cell.h - 4, cell.x + 4 : cell.x + cell.w - 4]
+            if crop.size:
+                crops.append((int(np.count_nonzero(_binarize_cell(crop))), crop))
+    crops.sort(key=lambda t: -t[0])
+    sample = [c for n, c in crops[:TURN_SAMPLE] if n > 0]
+    if not sample:
+        return 0
+    upright = _line_aspect(sample)
+    sideways = _line_aspect([np.ascontiguousarray(np.rot90(c, 1)) for c in sample])
+    base = 1 if sideways > upright * TURN_ASPECT_RATIO else 0
+    score = _turn_score(sample, base)
+    other = base + 2
+    if os.environ.get("OGI_DEBUG_TURN"):
+        print("turn aspects", round(upright, 2), round(sideways, 2), "base", base, round(score, 3))
+    if score >= TURN_UPRIGHT:
+        return base
+    return other if _turn_score(sample, other) > score + TURN_MARGIN else base
 
 
 def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> list[list[str | None]]:
@@ -491,6 +710,29 @@ def table_grid(cells: list[CellBox], recognised: list[tuple[str, float]]) -> lis
     return grid
 
 
+def _trim_empty_edge_columns(
+    cells: list[CellBox], recognised: list[tuple[str, float]], xs: list[int]
+) -> tuple[list[CellBox], list[tuple[str, float]], list[int]]:
+    """The table without outer columns in which no cell holds text: a stray rule beside the
+    table (the edge of a photographed sheet, a scanner's shadow) adds an empty column, and an
+    extra column shifts every value of a table continued from the page before."""
+    ncols = max(c.c1 for c in cells) + 1
+    texted = {c.c0 for c, (t, _) in zip(cells, recognised, strict=True) if t}
+    if not texted:
+        return cells, recognised, xs
+    lo, hi = min(texted), max(c.c1 for c, (t, _) in zip(cells, recognised, strict=True) if t)
+    if lo == 0 and hi == ncols - 1:
+        return cells, recognised, xs
+    kept = []
+    for cell, rec in zip(cells, recognised, strict=True):
+        c0, c1 = max(cell.c0, lo), min(cell.c1, hi)
+        if c0 > c1:
+            continue
+        x, x1 = xs[c0], xs[c1 + 1]
+        kept.append((CellBox(x, cell.y, x1 - x, cell.h, cell.r0, c0 - lo, cell.r1, c1 - lo), rec))
+    return [k for k, _ in kept], [r for _, r in kept], xs[lo : hi + 2]
+
+
 @dataclass
 class OcrPage:
     """What OCR made of one page: its tables and its text in reading order."""
@@ -503,13 +745,22 @@ class OcrPage:
 
 def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = True) -> OcrPage:
     """Deskew, find ruled tables, recognise them cell by cell, and (optionally) the prose around them."""
+    quad = sheet_quad(gray)
+    if quad is not None:  # a photographed sheet: perspective off, the desk cut away
+        gray = rectify(gray, quad)
+    gray = flatten(gray, dpi)
     angle = skew_angle(_binarize(gray))
     gray = deskew(gray, angle)
+    found = find_tables(gray, dpi)
+    turn = page_turn(found)
+    if turn:  # a landscape page scanned on its side: read it upright
+        gray = np.ascontiguousarray(np.rot90(gray, turn))
+        found = find_tables(gray, dpi)
     tables: list[PageTable] = []
     warnings: list[str] = []
     blocks: list[tuple[int, str]] = []  # (top y, text) for reading order
     masked = gray.copy() if prose_text else None
-    for cells, lat, clean in find_tables(gray, dpi):
+    for cells, lat, clean in found:
         recognised = recognise_cells(clean, cells, dpi)
         scores = [s for (t, s) in recognised if t]
         unread = sum(1 for t, s in recognised if not t and s == 0.0)
@@ -517,12 +768,15 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
         # of a bad read; ink that gave no text is
         confidence = round(sum(scores) / len(scores), 4) if scores else (0.0 if unread else None)
         low = sum(1 for s in scores if s < MIN_REC_SCORE)
-        note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°"
+        note = f"ocr cell-by-cell at {dpi} dpi, deskewed {angle:+.2f}°" + (f", turned {90 * turn}°" if turn else "")
+        if quad is not None:
+            note += ", photographed sheet rectified"
         if low:
             note += f", {low} cell(s) below score {MIN_REC_SCORE}"
         if unread:
             note += f", {unread} cell(s) with ink but no text read"
             warnings.append(f"{unread} table cell(s) hold ink that OCR could not read")
+        cells, recognised, xs = _trim_empty_edge_columns(cells, recognised, list(lat.xs))
         top = [
             {(r, c) for r in range(cell.r0, cell.r1 + 1) for c in range(cell.c0, cell.c1 + 1)}
             for cell, (text, _) in zip(cells, recognised, strict=True)
@@ -538,7 +792,7 @@ def ocr_page(gray: np.ndarray, page_no: int, dpi: int = DPI, prose_text: bool = 
                 confidence=confidence,
                 top_regions=top,
                 note=note,
-                col_edges=[round(x * 72 / dpi, 2) for x in lat.xs],
+                col_edges=[round(x * 72 / dpi, 2) for x in xs],
                 top_frac=round(y0 / gray.shape[0], 4),
                 bottom_frac=round(y1 / gray.shape[0], 4),
             )

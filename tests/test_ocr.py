@@ -61,7 +61,7 @@ def _rules(line) -> None:
         line((COLS[c], ROWS[r0]), (COLS[c], ROWS[r1]))
 
 
-def _draw_page() -> np.ndarray:
+def _draw_page(expected: list[list[str | None]] = EXPECTED) -> np.ndarray:
     """An A4 page at 200 dpi: a title, the table above, a heading after it."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -69,7 +69,7 @@ def _draw_page() -> np.ndarray:
     d = ImageDraw.Draw(img)
     font = ImageFont.truetype(str(FONT), 29)
     _rules(lambda a, b: d.line([a, b], fill=0, width=2))
-    for r, row in enumerate(EXPECTED):
+    for r, row in enumerate(expected):
         for c, text in enumerate(row):
             if text:
                 d.text((COLS[c] + 20, ROWS[r] + 22), text, font=font, fill=0)
@@ -125,6 +125,46 @@ def test_scanned_table_cells_and_prose(tmp_path):
     assert len(t.col_edges) == len(COLS)  # column geometry (points) for stitching across pages
     text = texts[1]
     assert text.index("年度报告") < text.index("352") < text.index("存在的主要问题")
+
+
+def _photographed(page: np.ndarray) -> bytes:
+    """The page turned on its side, then photographed on a desk: a perspective of a few degrees,
+    light falling off across the sheet, a grey cast, blur, noise, JPEG (as an image-only PDF)."""
+    import cv2
+    from PIL import Image
+
+    page = np.ascontiguousarray(np.rot90(page, 1))
+    h, w = page.shape
+    big = (w + 240, h + 200)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[150, 60], [w + 90, 130], [w + 170, h + 120], [80, h + 160]])
+    m = cv2.getPerspectiveTransform(src, dst)
+    sheet = cv2.warpPerspective(page, m, big, flags=cv2.INTER_CUBIC, borderValue=0)
+    mask = cv2.warpPerspective(np.full_like(page, 255), m, big, borderValue=0)
+    img = np.where(mask > 128, sheet, 95).astype(np.float32)
+    ramp = np.linspace(1.0, 0.68, big[0], dtype=np.float32)[None, :]
+    img = cv2.GaussianBlur(img * ramp * 0.93, (0, 0), 1.0)
+    img = np.clip(img + np.random.default_rng(5).normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PDF", resolution=200.0, quality=60)
+    return buf.getvalue()
+
+
+@needs_font
+def test_photographed_page_on_its_side_with_slash_blanks():
+    """A page photographed on a desk, lying on its side, with "/" printed for blanks: the sheet is
+    found and rectified, the page turned upright, and every cell read, "/" as "/" (not as 1)."""
+    expected = [list(r) for r in EXPECTED]
+    expected[3][2] = expected[5][3] = "/"  # two zero cells printed as "/"
+    pdf = pdfium.PdfDocument(_photographed(_draw_page(expected)))
+    try:
+        tables, _, warnings = ocr_pdf_pages(pdf, [1])
+    finally:
+        pdf.close()
+    assert not warnings
+    (t,) = tables
+    assert "turned" in t.note and "rectified" in t.note
+    assert t.rows == expected
 
 
 @needs_font
