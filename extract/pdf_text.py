@@ -152,8 +152,9 @@ def _row_lines(text: str) -> tuple[int, int]:
         while run < len(tokens) and _VALUE_TOKEN.match(tokens[-1 - run]):
             run += 1
         numbers = sum(1 for t in tokens[len(tokens) - run:] if _NUM_TOKEN.match(t))
-        rows += run >= 3 and numbers >= 1
-        only += bool(tokens) and run == len(tokens) and numbers >= 1
+        # "— 4 —" is a page number, not a row: blanks count only beside two numbers or in a long run
+        rows += run >= 3 and (numbers >= 2 or (run >= 5 and numbers >= 1))
+        only += bool(tokens) and run == len(tokens) and numbers >= 1 and run - numbers <= numbers + 1
     return rows, only
 
 
