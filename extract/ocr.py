@@ -475,8 +475,9 @@ def find_tables(gray: np.ndarray, dpi: int = DPI) -> list[tuple[list[CellBox], L
     clean = gray.copy()
     clean[grid > 0] = 255
     h, w = grid.shape
-    # a rule the scan broke (a gap of a few pixels) must not cut one table into several
-    joined = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, dpi // 25),) * 2))
+    # a rule the scan broke (a gap of a few pixels) must not cut one table into several; a wider
+    # join (dpi // 25) also took in the caption above a real scanned table (Hongze, 200 dpi)
+    joined = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, dpi // 60),) * 2))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     tables = []
     for i in range(1, n):
