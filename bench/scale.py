@@ -3,6 +3,7 @@ night over unchanged sources, through the real flow (crawl → extract → load 
 
     .venv/bin/python -m bench.scale                          # N = 100 and 1000, 4 hosts
     .venv/bin/python -m bench.scale --agencies 100 --hosts 2
+    .venv/bin/python -m bench.scale --agencies 1000 --runner process --workers 2
 
 Each N runs in a process of its own (so its peak RSS is its own), with the universe served from
 another process (``tests/fixtures_sites/universe.py``: every agency one HTML report, the demo's,
@@ -32,7 +33,7 @@ def _size_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1) if path.exists() else 0.0
 
 
-def one(n: int, hosts: int) -> dict:
+def one(n: int, hosts: int, runner: str | None = None, workers: int | None = None) -> dict:
     """Two nights over ``n`` agencies spread over ``hosts`` loopback hosts (this process)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
@@ -42,15 +43,15 @@ def one(n: int, hosts: int) -> dict:
     # the machine, and documents an earlier run extracted would make this first night a cached one
     os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = results
     try:
-        return _nights(n, hosts)
+        return _nights(n, hosts, runner, workers)
     finally:
         shutil.rmtree(results, ignore_errors=True)
 
 
-def _nights(n: int, hosts: int) -> dict:
+def _nights(n: int, hosts: int, runner: str | None, workers: int | None) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
-    from ogi.flows.nightly import nightly
+    from ogi.flows.runners import nightly_flow
     from tests.fixtures_sites.universe import LoopbackHost, many, serve_universe, write_registry
 
     servers = [LoopbackHost() for _ in range(hosts)]
@@ -61,13 +62,14 @@ def _nights(n: int, hosts: int) -> dict:
             prefect_test_harness(server_startup_timeout=120):
         registry = write_registry(Path(tmp) / "registry.csv", servers)
         home = Path(tmp) / "home"
+        nightly = nightly_flow(workers, runner)
         for night in ("first", "no-change"):
             t0 = time.monotonic()
             s = nightly(registry=str(registry), home=str(home), include_universe=False, expected_years=[2023])
             wall = time.monotonic() - t0
             docs = s["documents_processed"] + s["unchanged"]
             nights.append({
-                "agencies": n, "hosts": hosts, "night": night, "wall_s": round(wall, 1),
+                "agencies": n, "hosts": hosts, "runner": runner or "threads", "workers": workers, "night": night, "wall_s": round(wall, 1),
                 "documents": docs, "processed": s["documents_processed"], "facts": s["totals"]["facts"],
                 "docs_per_s": round(docs / wall, 1) if wall else None, "phases_s": s.get("phases_s"),
                 "export": "skipped" if "skipped" in (s.get("export") or {}) else "written",
@@ -82,14 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agencies", default="100,1000", help="N, comma separated (default 100,1000)")
     ap.add_argument("--hosts", type=int, default=4)
+    ap.add_argument("--runner", choices=("threads", "process", "dask", "ray"), help="task runner (default threads)")
+    ap.add_argument("--workers", type=int, help="worker processes for process/dask/ray")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child: run one N, print JSON
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(one(args.one, args.hosts), ensure_ascii=False))
+        print(json.dumps(one(args.one, args.hosts, args.runner, args.workers), ensure_ascii=False))
         return 0
     rows: list[dict] = []
     for n in (int(x) for x in args.agencies.split(",")):
-        proc = subprocess.run([sys.executable, "-m", "bench.scale", "--one", str(n), "--hosts", str(args.hosts)],
+        extra = [*(["--runner", args.runner] if args.runner else []), *(["--workers", str(args.workers)] if args.workers else [])]
+        proc = subprocess.run([sys.executable, "-m", "bench.scale", "--one", str(n), "--hosts", str(args.hosts), *extra],
                               capture_output=True, text=True, check=False)
         if proc.returncode:
             print(f"N={n} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)

@@ -11,12 +11,20 @@ Whatever cannot be placed with confidence becomes an ``Unplaced`` with its raw l
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ogi.core.models import Fact, Unplaced, ValueStatus
 from ogi.transform.knowledge.codebook import Codebook
-from ogi.transform.knowledge.labels import LabelMatch, canonical_text, match_label, match_text
+from ogi.transform.knowledge.labels import (
+    LabelMatch,
+    canonical_text,
+    match_label,
+    match_text,
+    similarity,
+    split_numbered,
+)
 from ogi.transform.knowledge.layout import S2_ITEM, s2_layout
 from ogi.transform.knowledge.markers import section_markers
 from ogi.transform.knowledge.rows import RowResolver
@@ -125,6 +133,14 @@ class _Placer:
         self.grid = grid
         self.cb = codebook
         self.out = Placement()
+        # order registration (三/四): where each row stands, the codes placed, and rows whose label
+        # matched nothing, held until the rows around them are known
+        self.position: dict[tuple[int | None, int, int], int] | None = None
+        self.placed: list[tuple[int, str]] = []
+        self.tentative: list[tuple[int, tuple, dict]] = []
+
+    def _pos(self, row: GridRow) -> int | None:
+        return None if self.position is None else self.position.get((row.page, row.table_index, row.row_index))
 
     def fact(self, row: GridRow, row_code: str, col: HeaderCol, cell: tuple[int, str], row_raw: str, score: float) -> None:
         col_entry = self.cb.get(col.code)  # type: ignore[arg-type]
@@ -172,6 +188,14 @@ class _Placer:
                   values: Sequence[tuple[int, str]], reason: str = "", best_guess: str | None = None,
                   stray: Sequence[tuple[int, str]] = ()) -> None:
         """Emit one row's value cells as facts (row_code known) or unplaced values."""
+        pos = self._pos(row)
+        if row_code is None and not reason and pos is not None and _nonblank(row_raw) and header \
+                and any(_nonblank(t) for _, t in values):
+            self.tentative.append((pos, (row, row_code, row_raw, score, header, values),
+                                   dict(best_guess=best_guess, stray=stray)))
+            return
+        if row_code is not None and pos is not None:
+            self.placed.append((pos, row_code))
         if row_code is None:
             if any(_nonblank(t) for _, t in values):
                 for cell in values:
@@ -204,6 +228,54 @@ class _Placer:
         for cell in leftovers:
             if _nonblank(cell[1]):
                 self.unplaced(row, cell, row_raw, "", "value under no column header")
+
+
+    def register_by_order(self, template_rows: Sequence[str]) -> None:
+        """Rows whose label matched no row (a scan's garbled label: 保户第三方合法汉益) placed by
+        where they stand: the template rows missing between the placed rows before and after them,
+        when they are exactly as many and each resembles its label. Never with full confidence,
+        and each is noted; the rest stay unplaced with their best guess."""
+        held, self.tentative = sorted(self.tentative, key=lambda t: t[0]), []
+        if not held:
+            return
+        order = {c: i for i, c in enumerate(template_rows)}
+        placed = sorted(self.placed)
+        taken = {c for _, c in placed}
+        runs: list[list[tuple[int, tuple, dict]]] = []
+        for t in held:
+            if runs and not any(runs[-1][-1][0] < p < t[0] for p, _ in placed):
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+        for run in runs:
+            before = [c for p, c in placed if p < run[0][0]]
+            after = [c for p, c in placed if p > run[-1][0]]
+            lo = order.get(before[-1]) if before else -1
+            hi = order.get(after[0]) if after else len(template_rows)
+            expected = [] if lo is None or hi is None else \
+                [c for c in template_rows[lo + 1:hi] if c not in taken]
+            fits = len(expected) == len(run) and all(
+                _resembles(args[2], self.cb.get(code).label_zh) for (_, args, _kw), code in zip(run, expected, strict=True))
+            for (_, args, kw), code in zip(run, expected if fits else [None] * len(run), strict=True):
+                row, _none, row_raw, _score, header, values = args
+                if code is None:
+                    self.place_row(row, None, row_raw, 0.0, header, values, reason="row label not matched",
+                                   best_guess=kw["best_guess"])
+                    continue
+                self.out.notes.append(f"{self.grid.section}: row label {row_raw!r} matched no row; placed as "
+                                      f"{code} by its place between the rows around it (confidence "
+                                      f"{ORDER_CONFIDENCE})")
+                self.place_row(row, code, row_raw, ORDER_CONFIDENCE, header, values, stray=kw["stray"])
+
+
+ORDER_CONFIDENCE = 0.7  # a row placed by where it stands, its label unreadable
+_RESEMBLES = 0.5
+
+
+def _resembles(row_raw: str, label: str) -> bool:
+    """Whether a row's (last) label piece looks like the template label at all."""
+    pieces = [p for part in row_raw.split(" / ") for p in split_numbered(part)]
+    return bool(pieces) and similarity(canonical_text(pieces[-1]), canonical_text(label)) >= _RESEMBLES
 
 
 # ------------------------------------------------------------------ headers
@@ -286,10 +358,15 @@ def _grid_header(header_rows: Sequence[GridRow], section: str, version: str, cod
     template_labels = [canonical_text(codebook.get(c).label_zh) for c in template]
     if labels == template_labels:
         return [HeaderCol(j, c, found[j][1], found[j][2]) for j, c in zip(order, template, strict=True)], ""
-    if len(set(template_labels)) == len(template_labels) and len(set(labels)) == len(labels):
+    positional = _header_by_position(header_rows, found, template, template_labels)
+    if len(set(template_labels)) == len(template_labels) and len(set(labels)) == len(labels) \
+            and not (positional is not None and len(labels) < len(template_labels)):
         by_label = dict(zip(template_labels, template, strict=True))
         return [HeaderCol(j, by_label[found[j][0]], found[j][1], found[j][2]) for j in order], \
             f"header columns {labels} differ from the template order; placed by label"
+    if positional is not None:
+        return positional, f"header columns {labels} partly unreadable; the template's columns assumed " \
+                           f"by position in the header's last {len(template)} columns"
     if _is_subsequence(labels, template_labels) and len(labels) >= 0.8 * len(template_labels):
         # Some header cells unreadable (split words, garbles) but the rest in template order: the
         # template columns are assumed, by logical order, for rows that have exactly that many values.
@@ -298,12 +375,126 @@ def _grid_header(header_rows: Sequence[GridRow], section: str, version: str, cod
     return None, f"header columns {labels} do not match the template {template_labels}"
 
 
+POSITIONAL_HEADER_CONFIDENCE = 0.8
+
+
+def _header_by_position(header_rows: Sequence[GridRow], found: dict[int, tuple[str, str, float]],
+                        template: Sequence[str], template_labels: Sequence[str]) -> list[HeaderCol] | None:
+    """The template's columns when the header's rightmost columns with text (the lowest text of
+    each) are exactly as many as the template's and every label read among them stands where the
+    template has it (OCR garbles: 结果维寺, 尚天官结 between readable 其他结果 and 总计; a
+    科研机构 misread beside readable neighbours), with at least a third of them read and none
+    read left of them (values stand right of the labels)."""
+    lowest: dict[int, str] = {}
+    for row in header_rows:
+        for j, t in _logical(row):
+            if _nonblank(t):
+                lowest[j] = t
+    # one header row holding every leaf label (四), else each column's lowest text (三's two levels)
+    candidates = [{j: t for j, t in _logical(row) if _nonblank(t)} for row in header_rows] + [lowest]
+    for texts in candidates:
+        cols = sorted(texts)
+        if len(cols) < len(template):
+            continue
+        lead, cols = cols[:-len(template)], cols[-len(template):]
+        read = [(n, j) for n, j in enumerate(cols) if j in found]
+        if any(j in found for j in lead) or len(read) * 3 < len(template) \
+                or any(found[j][0] != template_labels[n] for n, j in read):
+            continue
+        return [HeaderCol(j, code, texts[j], found[j][2] if j in found else POSITIONAL_HEADER_CONFIDENCE)
+                for j, code in zip(cols, template, strict=True)]
+    return None
+
+
 def _is_subsequence(part: Sequence[str], whole: Sequence[str]) -> bool:
     it = iter(whole)
     return all(any(p == w for w in it) for p in part)
 
 
 # ------------------------------------------------------------------ sections
+
+
+_LEAF_ITEM = re.compile(r"(?<![\d.])(\d{1,2})[、.．](?!\d)")
+_GROUP_IN_ITEM = re.compile(r"\([一二三四五六七八九十]+\)[\u4e00-\u9fff]{0,4}$")
+SPLIT_LABEL_CONFIDENCE = 0.75  # a label given to its row by splitting a cell that spanned several
+
+
+def _numbered_items(text: str) -> tuple[str, list[str]] | None:
+    """(text before the first item, the items) of a cell holding two or more consecutively
+    numbered labels (6.… 7.… 8.…), else None."""
+    base = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    found = list(_LEAF_ITEM.finditer(base))
+    nums = [int(m.group(1)) for m in found]
+    if len(found) < 2 or nums != list(range(nums[0], nums[0] + len(nums))):
+        return None
+    ends = [m.start() for m in found[1:]] + [len(base)]
+    head, items = base[:found[0].start()], [base[m.start():e] for m, e in zip(found, ends, strict=True)]
+    # a group label beside the items, read into their lines ("1.本机关…(四)无", "2.…"): it opens
+    # the group before the first item
+    for n, item in enumerate(items):
+        g = _GROUP_IN_ITEM.search(item, 2)
+        if g:
+            head, items[n] = head + g.group(0), item[:g.start()] + item[g.end():]
+    return head, items
+
+
+def _first_value_col(row: GridRow) -> int | None:
+    for j, t in enumerate(row.cells):
+        if t is not None and _nonblank(t) and parse_value(t, signed=True)[1] != ValueStatus.UNREADABLE:
+            return j
+    return None
+
+
+RowKey = tuple[int | None, int, int]  # (page, table_index, row_index)
+
+
+def _bare_value_row(r: GridRow, above: GridRow, first_value_col: int) -> bool:
+    """A row of the same table and width as ``above`` with values and nothing in its label columns."""
+    return (r.table_index == above.table_index and len(r.cells) == len(above.cells)
+            and not any(_nonblank(t) for t in r.cells[:first_value_col]) and _first_value_col(r) is not None)
+
+
+def split_spanning_labels(rows: Sequence[GridRow]) -> tuple[list[GridRow], set[RowKey], dict[RowKey, int]]:
+    """Give each row its own label when a reader put the labels of several rows in one cell.
+
+    Scans and some exports lose the rules between label cells while the value columns keep theirs:
+    one label cell "6.属于四类过程性信息 7.属于行政执法案卷 8.属于行政查询事项" beside three rows of
+    values, the next two with no label at all. Read as it stands, the first row takes the last
+    label's code (a wrong row placed with confidence) and the others are unplaced. When the cell's
+    consecutively numbered items are exactly as many as that row and the label-less value rows
+    right under it, item k goes to row k. Returns the rows, the keys of the rows relabelled (whose
+    values are never certain) and of rows holding several rows' labels that could not be split
+    (their values belong to one of them, nobody knows which: placed by the last label, as before,
+    but never with more than the misregistered confidence), with how many labels.
+    """
+    out = list(rows)
+    split: set[RowKey] = set()
+    ambiguous: dict[RowKey, int] = {}
+    i = 0
+    while i < len(out):
+        row = out[i]
+        first = _first_value_col(row)
+        label_cols = [j for j in range(first or 0) if _nonblank(row.cells[j])]
+        parsed = _numbered_items(row.cells[label_cols[-1]] or "") if label_cols else None
+        if first is None or parsed is None:
+            i += 1
+            continue
+        head, items = parsed
+        k = len(items)
+        below = out[i + 1:i + k + 1]
+        bare = [_bare_value_row(r, row, first) for r in below]
+        if len(below) < k - 1 or not all(bare[:k - 1]) or (len(below) == k and bare[-1]):
+            ambiguous[(row.page, row.table_index, row.row_index)] = k
+            i += 1
+            continue
+        c = label_cols[-1]
+        for m, r in enumerate([row, *below[:k - 1]]):
+            cells = list(r.cells)
+            cells[c] = (head + items[0]) if m == 0 else items[m]
+            out[i + m] = replace(r, cells=tuple(cells))
+            split.add((r.page, r.table_index, r.row_index))
+        i += k
+    return out, split, ambiguous
 
 
 def _place_grid_section(placer: _Placer, version: str) -> None:
@@ -321,7 +512,13 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
     header_width: int | None = None
     pending: list[GridRow] = []
     rows = _WrappedRows(placer, resolver, value_rows)
-    for row in grid.rows:
+    grid_rows, split, ambiguous = split_spanning_labels(grid.rows)
+    if split:
+        placer.out.notes.append(f"{grid.section}: a label cell spanning {len(split)} rows was split by its "
+                                f"numbering; their values' confidence lowered to {SPLIT_LABEL_CONFIDENCE}")
+    first_fact = len(placer.out.facts)
+    placer.position = {(r.page, r.table_index, r.row_index): n for n, r in enumerate(grid_rows)}
+    for row in grid_rows:
         cells = _logical(row)
         if not any(_nonblank(t) for _, t in cells):
             continue
@@ -381,6 +578,17 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
             continue
         rows.add(_LabeledRow(row, labels, cols, values, stray))
     rows.flush()
+    placer.register_by_order(cb.rows(grid.section, version))
+    placer.position = None
+    if split or ambiguous:
+        for key, k in ambiguous.items():
+            placer.out.notes.append(f"{grid.section}: the label cell of row {key[2]} (page {key[0]}) holds {k} rows' "
+                                    f"labels and the rows under it do not match them one to one; its values' "
+                                    f"confidence lowered to {MISREGISTERED_CONFIDENCE}")
+        placer.out.facts[first_fact:] = [
+            replace(f, confidence=min(f.confidence, SPLIT_LABEL_CONFIDENCE)) if (f.page, f.table_index, f.row_index) in split
+            else replace(f, confidence=min(f.confidence, MISREGISTERED_CONFIDENCE))
+            if (f.page, f.table_index, f.row_index) in ambiguous else f for f in placer.out.facts[first_fact:]]
 
 
 def _join_labels(first: Sequence[str], second: Sequence[str]) -> list[str]:
