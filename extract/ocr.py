@@ -583,6 +583,18 @@ def _is_slash(ink: np.ndarray) -> bool:
     return lean > 0.15 and float(np.median(widths)) < 0.3 * h and max(widths) < 0.45 * h
 
 
+def _is_dash(ink: np.ndarray, line_h: float) -> bool:
+    """Is all of this cell's ink one short horizontal bar, a "—" blank? The recogniser reads it as
+    nothing, as "一", or now and then as a digit; no value is a lone bar, so its shape decides."""
+    ys, xs = np.nonzero(ink)
+    if ys.size < 4 or line_h <= 0:
+        return False
+    h = int(ys.max() - ys.min()) + 1
+    w = int(xs.max() - xs.min()) + 1
+    filled = np.count_nonzero(ink[:, xs.min() : xs.max() + 1].any(axis=0))
+    return w >= 3 * h and h <= max(3, 0.3 * line_h) and w >= 0.4 * line_h and filled >= 0.85 * w
+
+
 def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
     """Text and mean score of every cell; all strips of the page go to the recogniser at once.
 
@@ -616,6 +628,9 @@ def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> l
             if text:
                 texts[i].append(text)
                 scores[i].append(float(score))
+    for i, (_crop, ink, _bands) in enumerate(banded):
+        if ink.size and _is_dash(ink, line_h):
+            texts[i], scores[i] = ["—"], [1.0]  # the stroke's shape, not the recogniser's guess at it
     inked = set(owner)
     return [
         ("\n".join(t), (sum(s) / len(s)) if s else (0.0 if i in inked else 1.0))
