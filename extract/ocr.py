@@ -592,7 +592,7 @@ def _is_dash(ink: np.ndarray, line_h: float) -> bool:
     h = int(ys.max() - ys.min()) + 1
     w = int(xs.max() - xs.min()) + 1
     filled = np.count_nonzero(ink[:, xs.min() : xs.max() + 1].any(axis=0))
-    return w >= 3 * h and h <= max(3, 0.3 * line_h) and w >= 0.4 * line_h and filled >= 0.85 * w
+    return bool(w >= 3 * h and h <= max(3, 0.3 * line_h) and w >= 0.4 * line_h and filled >= 0.85 * w)
 
 
 def recognise_cells(gray: np.ndarray, cells: list[CellBox], dpi: int = DPI) -> list[tuple[str, float]]:
