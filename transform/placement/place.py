@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ogi.core.models import Fact, Unplaced, ValueStatus
@@ -25,7 +25,7 @@ from ogi.transform.knowledge.labels import (
     similarity,
     split_numbered,
 )
-from ogi.transform.knowledge.layout import S2_ITEM, s2_layout
+from ogi.transform.knowledge.layout import S2_ITEM, s2_cols, s2_layout
 from ogi.transform.knowledge.markers import section_markers
 from ogi.transform.knowledge.rows import RowResolver
 from ogi.transform.knowledge.values import is_value, parse_cell, parse_value
@@ -138,6 +138,10 @@ class _Placer:
         self.position: dict[tuple[int | None, int, int], int] | None = None
         self.placed: list[tuple[int, str]] = []
         self.tentative: list[tuple[int, tuple, dict]] = []
+        self.doubtful: set[tuple[int | None, int, int]] = set()  # rows placed by their place only
+        self.groups: set[str] = set()  # group rows whose own rows the template prints
+        # a section's own reading of a header whose labels matched nothing, once the row is known (二)
+        self.columns_of: Callable[[str, Sequence[HeaderCol]], Sequence[HeaderCol]] | None = None
 
     def _pos(self, row: GridRow) -> int | None:
         return None if self.position is None else self.position.get((row.page, row.table_index, row.row_index))
@@ -186,16 +190,37 @@ class _Placer:
 
     def place_row(self, row: GridRow, row_code: str | None, row_raw: str, score: float, header: Sequence[HeaderCol],
                   values: Sequence[tuple[int, str]], reason: str = "", best_guess: str | None = None,
-                  stray: Sequence[tuple[int, str]] = ()) -> None:
-        """Emit one row's value cells as facts (row_code known) or unplaced values."""
-        pos = self._pos(row)
-        if row_code is None and not reason and pos is not None and _nonblank(row_raw) and header \
-                and any(_nonblank(t) for _, t in values):
+                  stray: Sequence[tuple[int, str]] = (), by_place: bool = False, settled: bool = False) -> None:
+        """Emit one row's value cells as facts (row_code known) or unplaced values. A row whose
+        label matched nothing, or (``by_place``) a value row with no label at all, waits for
+        ``register_by_order`` (``settled``: it has waited)."""
+        pos = None if settled else self._pos(row)
+        key = (row.page, row.table_index, row.row_index)
+        if row_code is not None and pos is not None and header and any(_nonblank(t) for _, t in values):
+            if key in self.doubtful:
+                # its label cell holds several rows' labels: the label says nothing of which row
+                # these values are; only their place can
+                self.doubtful.discard(key)
+                self.tentative.append((pos, (row, None, row_raw, 0.0, header, values),
+                                       dict(best_guess=row_code, stray=stray, fallback=None,
+                                            reason="its label cell holds several rows' labels; which row is unknown")))
+                return
+            if self.groups and row_code in self.groups:
+                # values on a group's row where the template prints the group's own rows (its
+                # first item's label lost: (四)无法提供 1.…): by their place, else as before
+                self.tentative.append((pos, (row, None, row_raw, 0.0, header, values),
+                                       dict(best_guess=row_code, stray=stray, reason="",
+                                            fallback=(row_code, score))))
+                return
+        if row_code is None and pos is not None and header and any(_nonblank(t) for _, t in values) \
+                and (by_place or (not reason and _nonblank(row_raw))):
             self.tentative.append((pos, (row, row_code, row_raw, score, header, values),
-                                   dict(best_guess=best_guess, stray=stray)))
+                                   dict(best_guess=best_guess, stray=stray, reason=reason)))
             return
         if row_code is not None and pos is not None:
             self.placed.append((pos, row_code))
+        if row_code is not None and self.columns_of is not None and header:
+            header = self.columns_of(row_code, header)
         if row_code is None:
             if any(_nonblank(t) for _, t in values):
                 for cell in values:
@@ -254,28 +279,55 @@ class _Placer:
             hi = order.get(after[0]) if after else len(template_rows)
             expected = [] if lo is None or hi is None else \
                 [c for c in template_rows[lo + 1:hi] if c not in taken]
+            # a row with no label at all has only its place; one with a label must look like its row
             fits = len(expected) == len(run) and all(
-                _resembles(args[2], self.cb.get(code).label_zh) for (_, args, _kw), code in zip(run, expected, strict=True))
+                not _nonblank(args[2]) or _resembles(args[2], self.cb.get(code).label_zh)
+                or _same_item_number(args[2], _item_number(self.cb, code, template_rows))
+                for (_, args, _kw), code in zip(run, expected, strict=True))
             for (_, args, kw), code in zip(run, expected if fits else [None] * len(run), strict=True):
                 row, _none, row_raw, _score, header, values = args
-                if code is None:
-                    self.place_row(row, None, row_raw, 0.0, header, values, reason="row label not matched",
-                                   best_guess=kw["best_guess"])
+                if code is None and kw.get("fallback"):
+                    self.place_row(row, kw["fallback"][0], row_raw, kw["fallback"][1], header, values, stray=kw["stray"],
+                                   settled=True)
                     continue
-                self.out.notes.append(f"{self.grid.section}: row label {row_raw!r} matched no row; placed as "
-                                      f"{code} by its place between the rows around it (confidence "
-                                      f"{ORDER_CONFIDENCE})")
-                self.place_row(row, code, row_raw, ORDER_CONFIDENCE, header, values, stray=kw["stray"])
+                if code is None:
+                    self.place_row(row, None, row_raw, 0.0, header, values, settled=True,
+                                   reason=kw["reason"] or "row label not matched", best_guess=kw["best_guess"])
+                    continue
+                confidence = ORDER_CONFIDENCE if _nonblank(row_raw) else BARE_ORDER_CONFIDENCE
+                said = f"row label {row_raw!r} matched no row" if _nonblank(row_raw) else \
+                    f"a value row without a label (row {row.row_index}, page {row.page})"
+                self.out.notes.append(f"{self.grid.section}: {said}; placed as {code} by its place between the "
+                                      f"rows around it (confidence {confidence})")
+                self.place_row(row, code, row_raw, confidence, header, values, stray=kw["stray"], settled=True)
 
 
 ORDER_CONFIDENCE = 0.7  # a row placed by where it stands, its label unreadable
+BARE_ORDER_CONFIDENCE = 0.6  # a row placed by where it stands, no label read at all
 _RESEMBLES = 0.5
 
 
+def _item_number(cb: Codebook, code: str, template_rows: Sequence[str]) -> int | None:
+    """The number a template prints before a row's label (3 for 3.补正后申请内容仍不明确): its place
+    among its parent's children, when they are all rows of their own (a group of numbered items)."""
+    parent = cb.get(code).parent
+    siblings = cb.children(parent) if parent else []
+    if not siblings or any(c not in template_rows for c in siblings):
+        return None
+    return siblings.index(code) + 1
+
+
+def _same_item_number(row_raw: str, number: int | None) -> bool:
+    """Whether the row's last item number ("3.正", a garbled 3.补正后申请内容仍不明确) is ``number``."""
+    read = _LEAF_ITEM.findall(re.sub(r"\s+", "", unicodedata.normalize("NFKC", row_raw)))
+    return number is not None and bool(read) and int(read[-1]) == number
+
+
 def _resembles(row_raw: str, label: str) -> bool:
-    """Whether a row's (last) label piece looks like the template label at all."""
+    """Whether one of a row's label pieces looks like the template label at all (a garbled cell
+    may hold its group's label too: 三（一)予以公开、（二)部分公开…)."""
     pieces = [p for part in row_raw.split(" / ") for p in split_numbered(part)]
-    return bool(pieces) and similarity(canonical_text(pieces[-1]), canonical_text(label)) >= _RESEMBLES
+    return any(similarity(canonical_text(p), canonical_text(label)) >= _RESEMBLES for p in pieces)
 
 
 # ------------------------------------------------------------------ headers
@@ -414,25 +466,33 @@ def _is_subsequence(part: Sequence[str], whole: Sequence[str]) -> bool:
 # ------------------------------------------------------------------ sections
 
 
-_LEAF_ITEM = re.compile(r"(?<![\d.])(\d{1,2})[、.．](?!\d)")
+_LEAF_ITEM = re.compile(r"(?<![\d.])(\d{1,2})[、.．](?!\d[\d.])")
 _GROUP_IN_ITEM = re.compile(r"\([一二三四五六七八九十]+\)[\u4e00-\u9fff]{0,4}$")
 SPLIT_LABEL_CONFIDENCE = 0.75  # a label given to its row by splitting a cell that spanned several
 
 
+_MAX_LOST_ITEMS = 2  # item numbers a recogniser may have lost from one cell (1.… 3.…: "2." garbled)
+
+
 def _numbered_items(text: str) -> tuple[str, list[str]] | None:
-    """(text before the first item, the items) of a cell holding two or more consecutively
-    numbered labels (6.… 7.… 8.…), else None."""
+    """(text before the first item, the items) of a cell holding two or more numbered labels in
+    order (6.… 7.… 8.…), else None. An item whose number was not read (1.… 3.…) is an empty
+    string in its place: its row gets no label, only its place."""
     base = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     found = list(_LEAF_ITEM.finditer(base))
     nums = [int(m.group(1)) for m in found]
-    if len(found) < 2 or nums != list(range(nums[0], nums[0] + len(nums))):
+    if len(found) < 2 or any(b <= a for a, b in zip(nums, nums[1:], strict=False)) \
+            or nums[-1] - nums[0] + 1 - len(nums) > _MAX_LOST_ITEMS:
         return None
     ends = [m.start() for m in found[1:]] + [len(base)]
-    head, items = base[:found[0].start()], [base[m.start():e] for m, e in zip(found, ends, strict=True)]
+    head, read = base[:found[0].start()], [base[m.start():e] for m, e in zip(found, ends, strict=True)]
+    items = [""] * (nums[-1] - nums[0] + 1)
+    for n, item in zip(nums, read, strict=True):
+        items[n - nums[0]] = item
     # a group label beside the items, read into their lines ("1.本机关…(四)无", "2.…"): it opens
     # the group before the first item
     for n, item in enumerate(items):
-        g = _GROUP_IN_ITEM.search(item, 2)
+        g = _GROUP_IN_ITEM.search(item, 2) if item else None
         if g:
             head, items[n] = head + g.group(0), item[:g.start()] + item[g.end():]
     return head, items
@@ -454,6 +514,21 @@ def _bare_value_row(r: GridRow, above: GridRow, first_value_col: int) -> bool:
             and not any(_nonblank(t) for t in r.cells[:first_value_col]) and _first_value_col(r) is not None)
 
 
+_GROUP_ITEM = re.compile(r"[(（]([一二三四五六七八九十]+)[)）]")
+_ROW_NUMBERING = re.compile(r"(?<![\d.])\d{1,2}[、.．](?!\d)|[(（][一二三四五六七八九十]+[)）]|(?<![\u4e00-\u9fff])[一二三四五六七八九十]、")
+
+
+def _label_above_its_values(row: GridRow, below: GridRow) -> bool:
+    """``row`` holds a numbered row label and nothing in the value columns of ``below``, a row of
+    the same table and width with values and no label."""
+    at = _first_value_col(below)
+    if at is None or row.table_index != below.table_index or len(row.cells) != len(below.cells):
+        return False
+    label = "".join(t for t in row.cells[:at] if t is not None and _nonblank(t))
+    return bool(_ROW_NUMBERING.search(unicodedata.normalize("NFKC", label))) \
+        and not any(_nonblank(t) for t in row.cells[at:]) and not any(_nonblank(t) for t in below.cells[:at])
+
+
 def split_spanning_labels(rows: Sequence[GridRow]) -> tuple[list[GridRow], set[RowKey], dict[RowKey, int]]:
     """Give each row its own label when a reader put the labels of several rows in one cell.
 
@@ -462,7 +537,11 @@ def split_spanning_labels(rows: Sequence[GridRow]) -> tuple[list[GridRow], set[R
     values, the next two with no label at all. Read as it stands, the first row takes the last
     label's code (a wrong row placed with confidence) and the others are unplaced. When the cell's
     consecutively numbered items are exactly as many as that row and the label-less value rows
-    right under it, item k goes to row k. Returns the rows, the keys of the rows relabelled (whose
+    right under it, item k goes to row k; an item whose number was not read (1.… 3.…) leaves its
+    row without a label, for ``register_by_order`` to place by its place. A numbered label on a
+    row of its own over a value row with no label is that row's label. A cell holding several
+    groups' labels ((一)…(二)…) is never split: groups have rows inside. Returns the rows, the keys
+    of the rows relabelled (whose
     values are never certain) and of rows holding several rows' labels that could not be split
     (their values belong to one of them, nobody knows which: placed by the last label, as before,
     but never with more than the misregistered confidence), with how many labels.
@@ -474,8 +553,22 @@ def split_spanning_labels(rows: Sequence[GridRow]) -> tuple[list[GridRow], set[R
     while i < len(out):
         row = out[i]
         first = _first_value_col(row)
+        if first is None and i + 1 < len(out) and _label_above_its_values(row, out[i + 1]):
+            # a numbered label with no values over a value row with no label (the label cell's
+            # rule lost, or its text set at the top of a taller cell): one row
+            value_row = out[i + 1]
+            at = _first_value_col(value_row) or 0
+            out[i:i + 2] = [replace(value_row, cells=tuple(row.cells[:at]) + tuple(value_row.cells[at:]))]
+            split.add((value_row.page, value_row.table_index, value_row.row_index))
+            continue
         label_cols = [j for j in range(first or 0) if _nonblank(row.cells[j])]
         parsed = _numbered_items(row.cells[label_cols[-1]] or "") if label_cols else None
+        if first is not None and parsed is None and label_cols:
+            groups = _GROUP_ITEM.findall(unicodedata.normalize("NFKC", row.cells[label_cols[-1]] or ""))
+            if len(set(groups)) >= 2:
+                # several groups' labels in one cell ((一)予以公开、(二)部分公开…): groups have rows
+                # of their own inside, so the cell cannot be split by counting
+                ambiguous[(row.page, row.table_index, row.row_index)] = len(set(groups))
         if first is None or parsed is None:
             i += 1
             continue
@@ -518,6 +611,8 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
                                 f"numbering; their values' confidence lowered to {SPLIT_LABEL_CONFIDENCE}")
     first_fact = len(placer.out.facts)
     placer.position = {(r.page, r.table_index, r.row_index): n for n, r in enumerate(grid_rows)}
+    placer.doubtful = set(ambiguous)
+    placer.groups = {c for c in cb.codes(grid.section, "row") if cb.children(c, version)}
     for row in grid_rows:
         cells = _logical(row)
         if not any(_nonblank(t) for _, t in cells):
@@ -574,17 +669,18 @@ def _place_grid_section(placer: _Placer, version: str) -> None:
             continue
         if not labels:
             rows.flush()
-            placer.place_row(row, None, "", 0.0, cols, values, reason="value row without a label")
+            placer.place_row(row, None, "", 0.0, cols, values, reason="value row without a label", by_place=True)
             continue
         rows.add(_LabeledRow(row, labels, cols, values, stray))
     rows.flush()
     placer.register_by_order(cb.rows(grid.section, version))
-    placer.position = None
+    placer.position, placer.doubtful, placer.groups = None, set(), set()
     if split or ambiguous:
         for key, k in ambiguous.items():
             placer.out.notes.append(f"{grid.section}: the label cell of row {key[2]} (page {key[0]}) holds {k} rows' "
-                                    f"labels and the rows under it do not match them one to one; its values' "
-                                    f"confidence lowered to {MISREGISTERED_CONFIDENCE}")
+                                    f"labels and the rows under it do not match them one to one; its values are "
+                                    f"placed by their place only (confidence at most {MISREGISTERED_CONFIDENCE}) "
+                                    f"or left unplaced")
         placer.out.facts[first_fact:] = [
             replace(f, confidence=min(f.confidence, SPLIT_LABEL_CONFIDENCE)) if (f.page, f.table_index, f.row_index) in split
             else replace(f, confidence=min(f.confidence, MISREGISTERED_CONFIDENCE))
@@ -734,8 +830,40 @@ def _s2_item(texts: Sequence[str]) -> str | None:
     return None
 
 
+def _s2_header_by_position(header: Sequence[HeaderCol], expected: Sequence[str]) -> list[HeaderCol] | None:
+    """A 二 header with column labels that match nothing (OCR: z5年制发件数, zS年度1=1件数) read as
+    the columns the row's sub-table has, when it has exactly as many header cells and every label
+    that was read stands where the template has it. The row's label and the sub-table say which
+    columns these are; their unread labels only say where they stand (confidence lowered)."""
+    if not header or all(h.code is not None for h in header) or len(header) != len(expected) \
+            or any(h.code is not None and h.code != c for h, c in zip(header, expected, strict=True)):
+        return None
+    return [h if h.code is not None else HeaderCol(h.phys, c, h.raw, POSITIONAL_HEADER_CONFIDENCE)
+            for h, c in zip(header, expected, strict=True)]
+
+
 def _place_s2(placer: _Placer, version: str) -> None:
-    """二: several sub-tables, each with a 第二十条第（N）项 title and its own header row."""
+    """二: several sub-tables, each with a 第二十条第（N）项 title and its own header row. A row
+    whose label matched nothing is placed by its place among the rows around it, as in 三."""
+    grid, cb = placer.grid, placer.cb
+
+    def columns_of(row_code: str, header: Sequence[HeaderCol]) -> Sequence[HeaderCol]:
+        expected = s2_cols(version, row_code)
+        positional = _s2_header_by_position(header, expected)
+        if positional is None:
+            return header
+        placer.out.notes.append(f"s2: header {[h.raw for h in header]} partly unreadable; the columns "
+                                f"{list(expected)} of {row_code} assumed by position")
+        return positional
+
+    placer.position = {(r.page, r.table_index, r.row_index): n for n, r in enumerate(grid.rows)}
+    placer.columns_of = columns_of
+    _place_s2_rows(placer, version)
+    placer.register_by_order(cb.rows("s2", version))
+    placer.position, placer.columns_of = None, None
+
+
+def _place_s2_rows(placer: _Placer, version: str) -> None:
     grid, cb = placer.grid, placer.cb
     col_codes_version = [c for c in cb.codes("s2", "col") if version in cb.get(c).versions]
     col_codes_all = cb.codes("s2", "col")
